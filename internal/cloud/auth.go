@@ -1,0 +1,67 @@
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"golang.org/x/oauth2"
+)
+
+// Authorizer adds credentials to a request. The Requester calls it only for requests
+// to its own endpoint's origin, so credentials never travel anywhere else.
+type Authorizer interface {
+	Authorize(ctx context.Context, req *http.Request) error
+}
+
+// BasicAuth is HTTP basic authentication (a Confluent Cloud API key and secret).
+type BasicAuth struct{ Username, Password string }
+
+// Authorize implements Authorizer.
+func (a BasicAuth) Authorize(_ context.Context, req *http.Request) error {
+	req.SetBasicAuth(a.Username, a.Password)
+	return nil
+}
+
+// BearerToken is a static bearer token.
+type BearerToken string
+
+// Authorize implements Authorizer.
+func (t BearerToken) Authorize(_ context.Context, req *http.Request) error {
+	req.Header.Set("Authorization", "Bearer "+string(t))
+	return nil
+}
+
+// TokenSourceAuth takes bearer tokens from an OAuth2 token source (client credentials,
+// UAA password grant); wrap the source in oauth2.ReuseTokenSource to cache tokens.
+type TokenSourceAuth struct{ Source oauth2.TokenSource }
+
+// Authorize implements Authorizer.
+func (a TokenSourceAuth) Authorize(_ context.Context, req *http.Request) error {
+	tok, err := a.Source.Token()
+	if err != nil {
+		return TokenError(err)
+	}
+	tok.SetAuthHeader(req)
+	return nil
+}
+
+// TokenError classifies a failed token request without echoing anything we sent.
+func TokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		kind := KindForStatus(re.Response.StatusCode)
+		if kind == ErrBadRequest { // OAuth answers bad client credentials with 400
+			kind = ErrUnauthorized
+		}
+		return &APIError{Kind: kind, Status: re.Response.StatusCode, Code: re.ErrorCode,
+			Message: "token request refused: " + re.ErrorDescription}
+	}
+	return &APIError{Kind: ErrTransient, Message: fmt.Sprintf("token request failed: %v", errors.Unwrap(err))}
+}
+
+// OAuthContext carries the HTTP client oauth2 uses for token requests.
+func OAuthContext(client *http.Client) context.Context {
+	return context.WithValue(context.Background(), oauth2.HTTPClient, client)
+}

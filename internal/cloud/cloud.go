@@ -1,0 +1,75 @@
+// Package cloud is the provider abstraction the reconcilers use: every remote list is read
+// page by page through a Provider, and the mechanics every provider shares — resumable
+// paging with safety caps, the per-account rate budget, typed errors, origin-bound
+// credentials and retries — live here once. It knows nothing of Kubernetes.
+package cloud
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// State is a remote provisioning state normalized across providers.
+type State string
+
+// Normalized provisioning states (PRODUCT.md, "Normalized provisioningState").
+const (
+	StateAccepted  State = "Accepted"
+	StateCreating  State = "Creating"
+	StateUpdating  State = "Updating"
+	StateDeleting  State = "Deleting"
+	StateSucceeded State = "Succeeded"
+	StateFailed    State = "Failed"
+	StateCanceled  State = "Canceled"
+	StateDeleted   State = "Deleted"
+	StateSuspended State = "Suspended"
+	StateUnknown   State = "Unknown"
+)
+
+// Organization is one remote organization, in plain Go types.
+type Organization struct {
+	ID           string
+	DisplayName  string
+	State        State
+	RawState     string
+	SSOURL       string
+	ResourceName string // CRN, ARM resource id or Cloud Foundry resource URL
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	DeletedAt    time.Time
+	// Details holds provider-specific facts worth showing (location, offer status, ...).
+	Details map[string]string
+}
+
+// ConnectCluster is one Confluent Platform connect cluster registered with Confluent Cloud.
+type ConnectCluster struct {
+	ID                         string
+	Environment                string
+	EnvironmentResourceName    string
+	ConfluentPlatformClusterID string
+	KafkaClusterID             string
+	USMKafkaClusterID          string
+	Cloud                      string
+	Region                     string
+}
+
+// Page is one page of a remote list.
+type Page[T any] struct {
+	Items []T
+	// Next is the cursor of the following page, empty on the last page. Providers return
+	// it already checked by ResolveNext, so it is safe to request.
+	Next string
+}
+
+// Provider reads one account's remote lists. A cursor of "" asks for the first page;
+// any other cursor is a Page.Next the same provider returned earlier, so a listing can
+// stop (say on a rate limit) and resume later at the page that was refused.
+type Provider interface {
+	OrganizationsPage(ctx context.Context, cursor string) (Page[Organization], error)
+	// ConnectClustersPage returns ErrUnsupported for providers without connect clusters.
+	ConnectClustersPage(ctx context.Context, environment, cursor string) (Page[ConnectCluster], error)
+}
+
+// ErrUnsupported marks a list a provider does not have.
+var ErrUnsupported = errors.New("not supported by this provider")
