@@ -1,0 +1,326 @@
+package cloudfoundry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orgsync/orgsync/internal/cloud"
+)
+
+func TestNewValidatesConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr string // "" when New must succeed
+	}{
+		{name: "password", cfg: Config{APIURL: "https://api.example.org", Username: testUser, Password: testPassword}},
+		{name: "client", cfg: Config{APIURL: "https://api.example.org", ClientID: testClientID, ClientSecret: testClientSecret}},
+		{name: "token, v3, name filter", cfg: Config{APIURL: "https://api.example.org", Token: testToken, APIVersion: V3, Query: []string{"name:a"}}},
+		{name: "no API URL", cfg: Config{Token: testToken}, wantErr: "apiURL: not an absolute http(s) URL"},
+		{name: "API URL with user info", cfg: Config{APIURL: "https://admin:" + testPassword + "@api.example.org", Token: testToken},
+			wantErr: "must not carry user info"},
+		{name: "token URL relative", cfg: Config{APIURL: "https://api.example.org", TokenURL: "/oauth/token", Token: testToken},
+			wantErr: "tokenURL: not an absolute http(s) URL"},
+		{name: "nothing", cfg: Config{APIURL: "https://api.example.org"},
+			wantErr: "no credentials: provide username+password, or clientID+clientSecret, or token"},
+		{name: "password without user", cfg: Config{APIURL: "https://api.example.org", Password: testPassword},
+			wantErr: "incomplete credentials: missing username"},
+		{name: "two methods", cfg: Config{APIURL: "https://api.example.org", Username: testUser, Password: testPassword, Token: testToken},
+			wantErr: "ambiguous credentials: username, password, token belong to different methods"},
+		{name: "unknown version", cfg: Config{APIURL: "https://api.example.org", Token: testToken, APIVersion: "v4"},
+			wantErr: `API version "v4" is neither`},
+		{name: "v3 with a v2-only filter", cfg: Config{APIURL: "https://api.example.org", Token: testToken, APIVersion: V3, Query: []string{"status:active"}},
+			wantErr: `filter "status:active" has no v3 equivalent`},
+		{name: "bad filter", cfg: Config{APIURL: "https://api.example.org", Token: testToken, Query: []string{"nme:x"}},
+			wantErr: `"nme" is not one of`},
+		{name: "page size", cfg: Config{APIURL: "https://api.example.org", Token: testToken, PageSize: 500},
+			wantErr: "page size 500 is outside 1..100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.cfg)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("New: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
+			}
+			noSecrets(t, err)
+		})
+	}
+}
+
+func TestErrorAnswers(t *testing.T) {
+	tests := []struct {
+		name         string
+		status       int
+		body         string
+		wantKind     error
+		wantText     string
+		wantRequests int
+	}{
+		{name: "v2 401", status: 401, body: `{"description":"Authentication error","error_code":"CF-NotAuthenticated","code":10002}`,
+			wantKind: cloud.ErrUnauthorized, wantRequests: 1, wantText: "unauthorized (HTTP 401, CF-NotAuthenticated): Authentication error"},
+		{name: "v3 403", status: 403, body: `{"errors":[{"detail":"You are not authorized to perform the requested action","title":"CF-NotAuthorized","code":10003}]}`,
+			wantKind: cloud.ErrForbidden, wantRequests: 1, wantText: "forbidden (HTTP 403, CF-NotAuthorized): You are not authorized"},
+		{name: "v2 400", status: 400, body: `{"description":"The query parameter is invalid: q","error_code":"CF-BadQueryParameter","code":1005}`,
+			wantKind: cloud.ErrBadRequest, wantRequests: 1, wantText: "CF-BadQueryParameter"},
+		{name: "502 retried, then reported", status: 502, body: `<html>Bad Gateway</html>`,
+			wantKind: cloud.ErrTransient, wantRequests: fastBackoff.Tries, wantText: "(HTTP 502)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, tt.status, []byte(tt.body))
+			})
+			_, err := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 }).OrganizationsPage(context.Background(), "")
+			if !errors.Is(err, tt.wantKind) {
+				t.Fatalf("got %v, want %v", err, tt.wantKind)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q does not contain %q", err, tt.wantText)
+			}
+			if got := len(srv.seen()); got != tt.wantRequests {
+				t.Errorf("%d requests, want %d", got, tt.wantRequests)
+			}
+			noSecrets(t, err)
+		})
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	t.Run("429 with Retry-After and an epoch reset", func(t *testing.T) {
+		reset := time.Now().Add(2 * time.Minute).Unix()
+		srv := newServer(t)
+		srv.handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "9")
+			w.Header().Set("X-RateLimit-Limit", "2000")
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+			writeJSON(w, http.StatusTooManyRequests, []byte(`{"description":"Rate Limit Exceeded","error_code":"CF-RateLimitExceeded","code":10013}`))
+		})
+		c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 })
+		_, err := c.OrganizationsPage(context.Background(), "")
+		rl, ok := cloud.AsRateLimited(err)
+		if !ok {
+			t.Fatalf("got %v, want a *cloud.RateLimitedError", err)
+		}
+		if rl.Wait != 9*time.Second {
+			t.Errorf("wait %s, want Retry-After's 9s", rl.Wait)
+		}
+		got := []int64{int64(rl.Figures.Limit), int64(rl.Figures.Remaining), rl.Figures.Reset.Unix()}
+		if diff := cmp.Diff([]int64{2000, 0, reset}, got); diff != "" {
+			t.Errorf("limit, remaining, reset (-want +got):\n%s", diff)
+		}
+		if _, err := c.OrganizationsPage(context.Background(), ""); err == nil {
+			t.Error("the budget let a request through during the wait")
+		}
+		if got := len(srv.seen()); got != 1 {
+			t.Errorf("%d requests, want 1", got)
+		}
+	})
+
+	t.Run("remaining 0 on a success waits for the epoch reset", func(t *testing.T) {
+		reset := time.Now().Add(40 * time.Second).Unix()
+		srv := newServer(t)
+		srv.handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-RateLimit-Limit", "2000")
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+			writeJSON(w, http.StatusOK, []byte(`{"resources":[]}`))
+		})
+		c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 })
+		if _, err := c.OrganizationsPage(context.Background(), ""); err != nil {
+			t.Fatalf("first page: %v", err)
+		}
+		_, err := c.OrganizationsPage(context.Background(), "")
+		rl, ok := cloud.AsRateLimited(err)
+		if !ok {
+			t.Fatalf("got %v, want a rate limit", err)
+		}
+		if rl.Wait < 38*time.Second || rl.Wait > 40*time.Second {
+			t.Errorf("wait %s, want about 40s", rl.Wait)
+		}
+	})
+}
+
+// pages serves ids in pages of size: v2 with relative next_url, v3 with absolute hrefs.
+func pages(ids []string, size int, version string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		page = max(page, 1)
+		start, end := min((page-1)*size, len(ids)), min(page*size, len(ids))
+		var items []string
+		for _, id := range ids[start:end] {
+			if version == V2 {
+				items = append(items, fmt.Sprintf(`{"metadata":{"guid":%q},"entity":{"name":%q,"status":"active"}}`, id, id))
+			} else {
+				items = append(items, fmt.Sprintf(`{"guid":%q,"name":%q}`, id, id))
+			}
+		}
+		next := "null"
+		if end < len(ids) {
+			switch version {
+			case V2:
+				next = fmt.Sprintf(`"/v2/organizations?order-direction=asc&page=%d&results-per-page=%d"`, page+1, size)
+			default:
+				next = fmt.Sprintf(`{"href":"http://%s/v3/organizations?page=%d&per_page=%d"}`, r.Host, page+1, size)
+			}
+		}
+		body := fmt.Sprintf(`{"next_url":%s,"resources":[%s]}`, next, strings.Join(items, ","))
+		if version == V3 {
+			body = fmt.Sprintf(`{"pagination":{"next":%s},"resources":[%s]}`, next, strings.Join(items, ","))
+		}
+		writeJSON(w, http.StatusOK, []byte(body))
+	}
+}
+
+func listAll(t *testing.T, p cloud.Provider) []string {
+	t.Helper()
+	l := cloud.NewListing(p.OrganizationsPage, cloud.DefaultLimits)
+	var ids []string
+	for !l.Done() {
+		items, err := l.Next(context.Background())
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		for _, o := range items {
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids
+}
+
+func TestListingAcrossPages(t *testing.T) {
+	ids := []string{"a", "b", "c", "d", "e"}
+	tests := []struct {
+		version     string
+		wantQueries []string
+	}{
+		{version: V2, wantQueries: []string{"order-direction=asc&results-per-page=2",
+			"order-direction=asc&page=2&results-per-page=2", "order-direction=asc&page=3&results-per-page=2"}},
+		{version: V3, wantQueries: []string{"per_page=2", "page=2&per_page=2", "page=3&per_page=2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			srv := newServer(t).withUAA()
+			srv.serve("/", fixture(t, "root.json", srv.URL))
+			srv.handle("/"+tt.version+"/organizations", pages(ids, 2, tt.version))
+			c := newClient(t, srv.URL, func(c *Config) { withPassword(c); c.APIVersion, c.PageSize = tt.version, 2 })
+			if diff := cmp.Diff(ids, listAll(t, c)); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
+			}
+			var queries []string
+			tokens := 0
+			for _, s := range srv.seen() {
+				switch s.Path {
+				case "/" + tt.version + "/organizations":
+					queries = append(queries, s.Query)
+				case "/uaa/oauth/token":
+					tokens++
+				}
+			}
+			if diff := cmp.Diff(tt.wantQueries, queries); diff != "" {
+				t.Errorf("queries (-want +got):\n%s", diff)
+			}
+			if tokens != 1 {
+				t.Errorf("%d token requests, want 1 for the whole listing", tokens)
+			}
+		})
+	}
+}
+
+func TestForeignNextLinkRefused(t *testing.T) {
+	foreign := newServer(t)
+	foreign.handle("/v3/organizations", pages([]string{"x"}, 1, V3))
+	tests := []struct {
+		name string
+		next string
+	}{
+		{name: "absolute", next: foreign.URL + "/v3/organizations?page=2"},
+		{name: "protocol-relative", next: "//" + strings.TrimPrefix(foreign.URL, "http://") + "/v3/organizations?page=2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.serve("/v3/organizations", []byte(`{"pagination":{"next":{"href":"`+tt.next+`"}},"resources":[{"guid":"a"}]}`))
+			c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V3 })
+			if _, err := c.OrganizationsPage(context.Background(), ""); !errors.Is(err, cloud.ErrUnsafe) {
+				t.Errorf("page: got %v, want ErrUnsafe", err)
+			}
+			if _, err := c.OrganizationsPage(context.Background(), tt.next); !errors.Is(err, cloud.ErrUnsafe) {
+				t.Errorf("cursor: got %v, want ErrUnsafe", err)
+			}
+			if got := foreign.seen(); len(got) != 0 {
+				t.Errorf("the foreign host was reached: %+v", got)
+			}
+		})
+	}
+}
+
+func TestRepeatedPageTokenRefused(t *testing.T) {
+	srv := newServer(t)
+	srv.serve("/v2/organizations", []byte(`{"next_url":"/v2/organizations?page=2","resources":[{"metadata":{"guid":"a"}}]}`))
+	l := cloud.NewListing(newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 }).OrganizationsPage, cloud.DefaultLimits)
+	var err error
+	for i := 0; i < 5 && err == nil; i++ {
+		_, err = l.Next(context.Background())
+	}
+	if !errors.Is(err, cloud.ErrUnsafe) {
+		t.Fatalf("got %v, want ErrUnsafe", err)
+	}
+	if got := len(srv.seen()); got != 2 {
+		t.Errorf("%d requests, want 2", got)
+	}
+}
+
+func TestRetries(t *testing.T) {
+	good := []byte(`{"resources":[{"metadata":{"guid":"a"},"entity":{"status":"active"}}]}`)
+	tests := []struct {
+		name  string
+		first func(w http.ResponseWriter)
+	}{
+		{name: "503 then success", first: func(w http.ResponseWriter) { writeJSON(w, 503, nil) }},
+		{name: "truncated JSON then success", first: func(w http.ResponseWriter) { writeJSON(w, 200, good[:len(good)-3]) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := newServer(t)
+			srv.handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) == 1 {
+					tt.first(w)
+					return
+				}
+				writeJSON(w, 200, good)
+			})
+			page, err := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 }).OrganizationsPage(context.Background(), "")
+			if err != nil {
+				t.Fatalf("OrganizationsPage: %v", err)
+			}
+			if len(page.Items) != 1 || page.Items[0].ID != "a" {
+				t.Errorf("items %+v, want [a]", page.Items)
+			}
+			if got := len(srv.seen()); got != 2 {
+				t.Errorf("%d requests, want 2", got)
+			}
+		})
+	}
+}
+
+func TestConnectClustersUnsupported(t *testing.T) {
+	c := newClient(t, "https://api.example.org", withToken)
+	if _, err := c.ConnectClustersPage(context.Background(), "env", ""); !errors.Is(err, cloud.ErrUnsupported) {
+		t.Errorf("got %v, want ErrUnsupported", err)
+	}
+}

@@ -1,0 +1,258 @@
+// Package cloudfoundry reads a Cloud Foundry foundation's organizations from the Cloud
+// Controller, through v2 or its successor v3. There is no maintained Go client that
+// speaks both and honours rate limits, so this is a small one on internal/cloud's
+// Requester; UAA tokens come from golang.org/x/oauth2.
+package cloudfoundry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/orgsync/orgsync/internal/cloud"
+)
+
+// API versions a Config may name.
+const (
+	V2 = "v2"
+	V3 = "v3"
+)
+
+// MaxPageSize is v2's largest results-per-page, and the page size used for v3 too.
+const MaxPageSize = 100
+
+// Config says where to read from and how to authenticate. Exactly one credential set
+// must be complete: Username+Password (UAA password grant as the cf CLI's client),
+// ClientID+ClientSecret (UAA client credentials), or Token (a static bearer token).
+type Config struct {
+	// APIURL is the Cloud Controller's URL, such as https://api.sys.example.com.
+	APIURL string
+	// TokenURL is UAA's token endpoint; discovered from the API when empty.
+	TokenURL string
+	// APIVersion is V2, V3, or "" to discover: v3 when the foundation offers it and it
+	// can express Query, else v2.
+	APIVersion string
+	// Query holds v2 q filters (name:x, name IN a,b, status:active, ...). On v3 only a
+	// single name filter can be expressed.
+	Query []string
+	// PageSize is the page size asked for; MaxPageSize when zero.
+	PageSize int
+
+	Username     string
+	Password     string
+	ClientID     string
+	ClientSecret string
+	Token        string
+
+	// Budget is the account's rate budget; a budget of the client's own when nil.
+	Budget *cloud.Budget
+	// HTTPClient lends its transport (custom TLS, tests). Redirects are refused
+	// whatever its own policy says.
+	HTTPClient *http.Client
+
+	// backoff overrides the retry backoff, so tests need not wait for it.
+	backoff cloud.Backoff
+}
+
+// Client lists one foundation's organizations.
+type Client struct {
+	cfg     Config
+	apiURL  *url.URL
+	filters []filter
+	creds   credentials
+	// public reads the unauthenticated discovery documents (the API root, /v2/info).
+	public *cloud.Requester
+
+	mu   sync.Mutex
+	sess *session
+}
+
+// session is what discovery settled: the API version and an authenticated Requester.
+type session struct {
+	version   string
+	api       *cloud.Requester
+	firstPage string
+}
+
+var _ cloud.Provider = (*Client)(nil)
+
+// New checks cfg and returns a client. It makes no request: discovery happens on the
+// first list, where it has a context and shares the account's budget.
+func New(cfg Config) (*Client, error) {
+	apiURL, err := parseAbsolute(cfg.APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("cloud foundry apiURL: %w", err)
+	}
+	if cfg.TokenURL != "" {
+		if _, err := parseAbsolute(cfg.TokenURL); err != nil {
+			return nil, fmt.Errorf("cloud foundry tokenURL: %w", err)
+		}
+	}
+	switch {
+	case cfg.PageSize == 0:
+		cfg.PageSize = MaxPageSize
+	case cfg.PageSize < 0 || cfg.PageSize > MaxPageSize:
+		return nil, fmt.Errorf("cloud foundry page size %d is outside 1..%d", cfg.PageSize, MaxPageSize)
+	}
+	filters, err := parseFilters(cfg.Query)
+	if err != nil {
+		return nil, fmt.Errorf("cloud foundry query: %w", err)
+	}
+	switch cfg.APIVersion {
+	case "", V2:
+	case V3:
+		if _, err := v3Names(filters); err != nil {
+			return nil, fmt.Errorf("cloud foundry query: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("cloud foundry API version %q is neither %q, %q nor empty", cfg.APIVersion, V2, V3)
+	}
+	creds, err := pickCredentials(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cloud foundry credentials: %w", err)
+	}
+	if cfg.Budget == nil {
+		cfg.Budget = cloud.NewBudget()
+	}
+	c := &Client{cfg: cfg, apiURL: apiURL, filters: filters, creds: creds}
+	c.public = c.requester(nil)
+	return c, nil
+}
+
+// OrganizationsPage returns one page of organizations.
+func (c *Client) OrganizationsPage(ctx context.Context, cursor string) (cloud.Page[cloud.Organization], error) {
+	s, err := c.session(ctx)
+	if err != nil {
+		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", err)
+	}
+	page, err := c.organizationsPage(ctx, s, cursor)
+	if errors.Is(err, cloud.ErrNotFound) || errors.Is(err, cloud.ErrUnauthorized) {
+		// A foundation may switch v2 off, or revoke a token, under a running client:
+		// the next call discovers afresh and asks for a new token. This call still
+		// fails — a 404 is never an empty list.
+		c.forget(s)
+	}
+	if err != nil {
+		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list %s organizations: %w", s.version, err)
+	}
+	return page, nil
+}
+
+func (c *Client) organizationsPage(ctx context.Context, s *session, cursor string) (cloud.Page[cloud.Organization], error) {
+	target := s.firstPage
+	if cursor != "" {
+		// Checked when its page was decoded; checked again because cursors outlive clients.
+		var err error
+		if target, err = cloud.ResolveNext(c.apiURL, cursor); err != nil {
+			return cloud.Page[cloud.Organization]{}, err
+		}
+	}
+	// The Requester checks the body is JSON (and retries when it is not); decoding
+	// stays a pure function of the bytes so that it can be fuzzed.
+	var body json.RawMessage
+	if err := s.api.GetJSON(ctx, target, &body); err != nil {
+		return cloud.Page[cloud.Organization]{}, err
+	}
+	if s.version == V2 {
+		return decodeV2Page(body, c.apiURL)
+	}
+	return decodeV3Page(body, c.apiURL)
+}
+
+// ConnectClustersPage is not something Cloud Foundry has.
+func (c *Client) ConnectClustersPage(context.Context, string, string) (cloud.Page[cloud.ConnectCluster], error) {
+	return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("cloud foundry connect clusters: %w", cloud.ErrUnsupported)
+}
+
+// session returns the settled session, discovering it first if need be. Failed
+// discoveries are not kept, so a later call tries again.
+func (c *Client) session(ctx context.Context) (*session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess != nil {
+		return c.sess, nil
+	}
+	s, err := c.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.sess = s
+	return s, nil
+}
+
+func (c *Client) forget(s *session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess == s {
+		c.sess = nil
+	}
+}
+
+// newSession builds the authenticated Requester and the first page's URL.
+func (c *Client) newSession(version, tokenURL string) (*session, error) {
+	var u *url.URL
+	q := url.Values{}
+	switch version {
+	case V2:
+		u = c.apiURL.JoinPath("v2/organizations")
+		q.Set("results-per-page", strconv.Itoa(c.cfg.PageSize))
+		q.Set("order-direction", "asc")
+		for _, f := range c.filters {
+			q.Add("q", f.raw)
+		}
+	default:
+		u = c.apiURL.JoinPath("v3/organizations")
+		q.Set("per_page", strconv.Itoa(c.cfg.PageSize))
+		names, err := v3Names(c.filters)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", cloud.ErrBadRequest, err)
+		}
+		if len(names) > 0 {
+			q.Set("names", strings.Join(names, ","))
+		}
+	}
+	u.RawQuery = q.Encode()
+	return &session{version: version, api: c.requester(c.creds.authorizer(tokenURL, c.transport())), firstPage: u.String()}, nil
+}
+
+// requester makes a Requester for the API's origin; auth nil for the public documents.
+func (c *Client) requester(auth cloud.Authorizer) *cloud.Requester {
+	return cloud.NewRequester(cloud.RequesterConfig{
+		Endpoint: c.apiURL,
+		Auth:     auth,
+		Budget:   c.cfg.Budget,
+		Figures: func(h http.Header, now time.Time) cloud.Figures {
+			// Cloud Foundry's X-RateLimit-Reset is UTC epoch seconds.
+			return cloud.ParseXRateLimit(h, cloud.ResetEpochSeconds, now)
+		},
+		ErrorDetail: errorDetail,
+		HTTPClient:  cloud.NewHTTPClient(c.transport()),
+		Backoff:     c.cfg.backoff,
+	})
+}
+
+func (c *Client) transport() http.RoundTripper {
+	if c.cfg.HTTPClient == nil {
+		return nil
+	}
+	return c.cfg.HTTPClient.Transport
+}
+
+// parseAbsolute accepts an absolute http(s) URL without user info, query or fragment.
+func parseAbsolute(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("not an absolute http(s) URL") // the text may hold user info: not quoted
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%q must not carry user info, a query or a fragment", cloud.Redacted(u))
+	}
+	return u, nil
+}

@@ -1,0 +1,233 @@
+package cloudfoundry
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/orgsync/orgsync/internal/cloud"
+)
+
+// The Resources fields are pointers so that a body without them is told apart from an
+// empty page: `{}` must never read as "no organizations".
+
+type v2Page struct {
+	NextURL   *string  `json:"next_url"`
+	Resources *[]v2Org `json:"resources"`
+}
+
+type v2Org struct {
+	Metadata struct {
+		GUID      string    `json:"guid"`
+		URL       string    `json:"url"`
+		CreatedAt timestamp `json:"created_at"`
+		UpdatedAt timestamp `json:"updated_at"`
+	} `json:"metadata"`
+	Entity struct {
+		Name                string `json:"name"`
+		Status              string `json:"status"`
+		BillingEnabled      *bool  `json:"billing_enabled"`
+		QuotaDefinitionGUID string `json:"quota_definition_guid"`
+	} `json:"entity"`
+}
+
+type v3Page struct {
+	Pagination struct {
+		Next *struct {
+			Href string `json:"href"`
+		} `json:"next"`
+	} `json:"pagination"`
+	Resources *[]v3Org `json:"resources"`
+}
+
+type v3Org struct {
+	GUID          string    `json:"guid"`
+	Name          string    `json:"name"`
+	Suspended     bool      `json:"suspended"` // absent before v3 had it: not suspended
+	CreatedAt     timestamp `json:"created_at"`
+	UpdatedAt     timestamp `json:"updated_at"`
+	Relationships struct {
+		Quota struct {
+			Data *struct {
+				GUID string `json:"guid"`
+			} `json:"data"`
+		} `json:"quota"`
+	} `json:"relationships"`
+	Links struct {
+		Self struct {
+			Href string `json:"href"`
+		} `json:"self"`
+	} `json:"links"`
+}
+
+// decodeV2Page decodes a GET /v2/organizations page read from endpoint; its relative
+// next_url resolves against endpoint.
+func decodeV2Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization], error) {
+	var p v2Page
+	if err := json.Unmarshal(body, &p); err != nil {
+		return cloud.Page[cloud.Organization]{}, malformed("%v", err)
+	}
+	if p.Resources == nil {
+		return cloud.Page[cloud.Organization]{}, malformed("no resources array")
+	}
+	items := make([]cloud.Organization, 0, len(*p.Resources))
+	for i, o := range *p.Resources {
+		if o.Metadata.GUID == "" {
+			return cloud.Page[cloud.Organization]{}, malformed("organization %d has no guid", i)
+		}
+		details := map[string]string{}
+		if o.Entity.BillingEnabled != nil {
+			details["billingEnabled"] = strconv.FormatBool(*o.Entity.BillingEnabled)
+		}
+		items = append(items, organization(o.Metadata.GUID, o.Entity.Name, o.Entity.Status, o.Metadata.URL,
+			o.Metadata.CreatedAt, o.Metadata.UpdatedAt, o.Entity.QuotaDefinitionGUID, details))
+	}
+	next, err := nextLink(p.NextURL, endpoint)
+	return cloud.Page[cloud.Organization]{Items: items, Next: next}, err
+}
+
+// decodeV3Page decodes a GET /v3/organizations page read from endpoint.
+func decodeV3Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization], error) {
+	var p v3Page
+	if err := json.Unmarshal(body, &p); err != nil {
+		return cloud.Page[cloud.Organization]{}, malformed("%v", err)
+	}
+	if p.Resources == nil {
+		return cloud.Page[cloud.Organization]{}, malformed("no resources array")
+	}
+	items := make([]cloud.Organization, 0, len(*p.Resources))
+	for i, o := range *p.Resources {
+		if o.GUID == "" {
+			return cloud.Page[cloud.Organization]{}, malformed("organization %d has no guid", i)
+		}
+		// v3 replaced v2's status with a flag; RawState keeps v2's words for it.
+		raw := "active"
+		if o.Suspended {
+			raw = "suspended"
+		}
+		var quota string
+		if o.Relationships.Quota.Data != nil {
+			quota = o.Relationships.Quota.Data.GUID
+		}
+		items = append(items, organization(o.GUID, o.Name, raw, o.Links.Self.Href, o.CreatedAt, o.UpdatedAt, quota, map[string]string{}))
+	}
+	var next *string
+	if p.Pagination.Next != nil {
+		next = &p.Pagination.Next.Href
+	}
+	link, err := nextLink(next, endpoint)
+	return cloud.Page[cloud.Organization]{Items: items, Next: link}, err
+}
+
+func organization(guid, name, raw, resource string, created, updated timestamp, quota string, details map[string]string) cloud.Organization {
+	if quota != "" {
+		details["quotaDefinitionGUID"] = quota
+	}
+	if len(details) == 0 {
+		details = nil
+	}
+	return cloud.Organization{
+		ID: guid, DisplayName: name, State: stateOf(raw), RawState: raw, ResourceName: resource,
+		CreatedAt: created.Time, UpdatedAt: updated.Time, Details: details,
+	}
+}
+
+// stateOf normalizes Cloud Foundry's organization status (PRODUCT.md).
+func stateOf(raw string) cloud.State {
+	switch raw {
+	case "active":
+		return cloud.StateSucceeded
+	case "suspended":
+		return cloud.StateSuspended
+	default:
+		return cloud.StateUnknown
+	}
+}
+
+// nextLink checks a next link against endpoint's origin; nil or "" ends the list.
+func nextLink(next *string, endpoint *url.URL) (string, error) {
+	if next == nil || *next == "" {
+		return "", nil
+	}
+	return cloud.ResolveNext(endpoint, *next)
+}
+
+// malformed is a page the API should not have sent. It is classed transient: the
+// next sync may well get a sound page, and nothing is pruned meanwhile.
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: malformed page: %s", cloud.ErrTransient, fmt.Sprintf(format, args...))
+}
+
+// timestamp reads an RFC 3339 date-time; null or "" leave it zero.
+type timestamp struct{ time.Time }
+
+func (t *timestamp) UnmarshalJSON(b []byte) error {
+	var s *string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	t.Time = time.Time{}
+	if s == nil || *s == "" {
+		return nil
+	}
+	v, err := time.Parse(time.RFC3339, *s)
+	if err != nil {
+		return fmt.Errorf("timestamp is not RFC 3339")
+	}
+	t.Time = v.UTC()
+	return nil
+}
+
+// maxMessage bounds the provider text kept in an error: it ends up in conditions and events.
+const maxMessage = 512
+
+// errorDetail reads the three error shapes a foundation answers with: v3
+// {"errors":[{code,title,detail}]}, v2 {description,error_code,code} and UAA's
+// {error,error_description}. Fields of the wrong type are skipped, not fatal.
+func errorDetail(body []byte) (code, message string) {
+	var e struct {
+		Errors []struct {
+			Code   any    `json:"code"`
+			Title  string `json:"title"`
+			Detail string `json:"detail"`
+		} `json:"errors"`
+		Description      string `json:"description"`
+		ErrorCode        string `json:"error_code"`
+		Code             any    `json:"code"`
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+	}
+	_ = json.Unmarshal(body, &e) // partial decodes are still useful
+	switch {
+	case len(e.Errors) > 0:
+		first := e.Errors[0]
+		code = first.Title // v3 titles are the CF-... names; codes are numbers
+		if code == "" && first.Code != nil {
+			code = fmt.Sprint(first.Code)
+		}
+		message = first.Detail
+	case e.ErrorCode != "" || e.Description != "":
+		code, message = e.ErrorCode, e.Description
+		if code == "" && e.Code != nil {
+			code = fmt.Sprint(e.Code)
+		}
+	case e.Error != "" || e.ErrorDescription != "":
+		code, message = e.Error, e.ErrorDescription
+	}
+	return code, truncate(message)
+}
+
+// truncate cuts s to maxMessage bytes on a rune boundary.
+func truncate(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	n := maxMessage
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

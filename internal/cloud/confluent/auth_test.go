@@ -1,0 +1,117 @@
+package confluent
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orgsync/orgsync/internal/cloud"
+)
+
+func TestNewValidatesConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr string // "" when New must succeed
+	}{
+		{name: "api key", cfg: Config{APIKey: testAPIKey, APISecret: testAPISecret}},
+		{name: "token", cfg: Config{Token: testToken}},
+		{name: "client credentials", cfg: Config{ClientID: "cid", ClientSecret: testClientSecret, TokenURL: "https://idp.example/token"}},
+		{name: "nothing", cfg: Config{},
+			wantErr: "no credentials: provide apiKey+apiSecret, or token, or clientID+clientSecret+tokenURL"},
+		{name: "api secret alone", cfg: Config{APISecret: testAPISecret}, wantErr: "incomplete credentials: missing apiKey"},
+		{name: "client credentials without token URL", cfg: Config{ClientID: "cid", ClientSecret: testClientSecret},
+			wantErr: "incomplete credentials: missing tokenURL"},
+		{name: "two methods", cfg: Config{APIKey: testAPIKey, APISecret: testAPISecret, Token: testToken},
+			wantErr: "ambiguous credentials: apiKey, apiSecret, token belong to different methods"},
+		{name: "token URL not a URL", cfg: Config{ClientID: "cid", ClientSecret: testClientSecret, TokenURL: "idp.example/token"},
+			wantErr: "tokenURL: not an absolute http(s) URL"},
+		{name: "endpoint with user info", cfg: Config{Endpoint: "https://u:" + testAPISecret + "@api.example", Token: testToken},
+			wantErr: "must not carry user info"},
+		{name: "endpoint not http", cfg: Config{Endpoint: "ftp://u:" + testAPISecret + "@api.example", Token: testToken},
+			wantErr: "not an absolute http(s) URL"},
+		{name: "page size too big", cfg: Config{PageSize: 101, Token: testToken}, wantErr: "page size 101 is outside 1..100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.cfg)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("New: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
+			}
+			noSecrets(t, err)
+		})
+	}
+}
+
+func TestOAuthClientCredentials(t *testing.T) {
+	idp := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		id, secret, _ := r.BasicAuth()
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" ||
+			id != "cid" || secret != testClientSecret {
+			writeJSON(w, http.StatusUnauthorized, []byte(`{"error":"invalid_client","error_description":"Bad client credentials"}`))
+			return
+		}
+		writeJSON(w, http.StatusOK, []byte(`{"access_token":"issued-1","token_type":"Bearer","expires_in":3600}`))
+	})
+	api := pagedServer(t, []string{"a", "b", "c"}, 2)
+	oauth := func(secret string) func(*Config) {
+		return func(c *Config) {
+			c.APIKey, c.APISecret = "", ""
+			c.ClientID, c.ClientSecret, c.TokenURL = "cid", secret, idp.URL+"/oauth2/token"
+		}
+	}
+
+	t.Run("one token serves the whole listing", func(t *testing.T) {
+		l := cloud.NewListing(newClient(t, api.URL, oauth(testClientSecret)).OrganizationsPage, cloud.DefaultLimits)
+		for !l.Done() {
+			if _, err := l.Next(context.Background()); err != nil {
+				t.Fatalf("Next: %v", err)
+			}
+		}
+		var auths []string
+		for _, s := range api.seen() {
+			auths = append(auths, s.Auth)
+		}
+		if diff := cmp.Diff([]string{"Bearer issued-1", "Bearer issued-1"}, auths); diff != "" {
+			t.Errorf("Authorization headers (-want +got):\n%s", diff)
+		}
+		if got := len(idp.seen()); got != 1 {
+			t.Errorf("%d token requests, want 1", got)
+		}
+	})
+
+	t.Run("a refused token is unauthorized and reaches no API", func(t *testing.T) {
+		before := len(api.seen())
+		_, err := newClient(t, api.URL, oauth(testClientSecret+"-wrong")).OrganizationsPage(context.Background(), "")
+		if !errors.Is(err, cloud.ErrUnauthorized) || !strings.Contains(err.Error(), "Bad client credentials") {
+			t.Errorf("got %v, want ErrUnauthorized with the IdP's description", err)
+		}
+		noSecrets(t, err)
+		if got := len(api.seen()) - before; got != 0 {
+			t.Errorf("%d API requests without a token", got)
+		}
+	})
+
+	t.Run("an unreachable token endpoint is transient", func(t *testing.T) {
+		down := newServer(t, func(http.ResponseWriter, *http.Request) {})
+		down.Close()
+		_, err := newClient(t, api.URL, func(c *Config) {
+			oauth(testClientSecret)(c)
+			c.TokenURL = down.URL + "/token"
+		}).OrganizationsPage(context.Background(), "")
+		if !errors.Is(err, cloud.ErrTransient) {
+			t.Errorf("got %v, want ErrTransient", err)
+		}
+		if strings.Contains(err.Error(), "<nil>") {
+			t.Errorf("error %q lost its cause", err)
+		}
+		noSecrets(t, err)
+	})
+}

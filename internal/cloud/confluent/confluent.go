@@ -1,0 +1,180 @@
+// Package confluent reads Confluent Cloud's partner/v2 organizations and usm/v1 connect
+// clusters. Both lists share one wire shape ({metadata{next}, data[]}) and one
+// error shape, so one small client serves them; paging, rate limits and retries are
+// internal/cloud's.
+package confluent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/orgsync/orgsync/internal/cloud"
+)
+
+const (
+	// DefaultEndpoint is Confluent Cloud's public API.
+	DefaultEndpoint = "https://api.confluent.cloud"
+	// MaxPageSize is the largest page_size both lists accept.
+	MaxPageSize = 100
+
+	organizationsPath   = "partner/v2/organizations"
+	connectClustersPath = "usm/v1/connect-clusters"
+)
+
+// Config says where to read from and how to authenticate. Exactly one credential set
+// must be complete: APIKey+APISecret (HTTP basic), Token (a static bearer token), or
+// ClientID+ClientSecret+TokenURL (OAuth2 client credentials).
+type Config struct {
+	// Endpoint is the API's origin; DefaultEndpoint when empty.
+	Endpoint string
+	// PageSize is the page_size asked for; MaxPageSize when zero.
+	PageSize int
+
+	APIKey       string
+	APISecret    string
+	Token        string
+	ClientID     string
+	ClientSecret string
+	TokenURL     string
+
+	// Budget is the account's rate budget, shared by all of its lists; a budget of
+	// the client's own when nil.
+	Budget *cloud.Budget
+	// HTTPClient lends its transport (custom TLS, tests). Redirects are refused
+	// whatever its own policy says.
+	HTTPClient *http.Client
+
+	// backoff overrides the retry backoff, so tests need not wait for it.
+	backoff cloud.Backoff
+}
+
+// Client lists one Confluent Cloud account's organizations and connect clusters.
+type Client struct {
+	req      *cloud.Requester
+	pageSize int
+	now      func() time.Time
+}
+
+var _ cloud.Provider = (*Client)(nil)
+
+// New checks cfg and returns a client. It makes no request.
+func New(cfg Config) (*Client, error) {
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = DefaultEndpoint
+	}
+	endpoint, err := parseOrigin(cfg.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("confluent endpoint: %w", err)
+	}
+	switch {
+	case cfg.PageSize == 0:
+		cfg.PageSize = MaxPageSize
+	case cfg.PageSize < 0 || cfg.PageSize > MaxPageSize:
+		return nil, fmt.Errorf("confluent page size %d is outside 1..%d", cfg.PageSize, MaxPageSize)
+	}
+	var transport http.RoundTripper
+	if cfg.HTTPClient != nil {
+		transport = cfg.HTTPClient.Transport
+	}
+	auth, err := authorizer(cfg, transport)
+	if err != nil {
+		return nil, fmt.Errorf("confluent credentials: %w", err)
+	}
+	if cfg.Budget == nil {
+		cfg.Budget = cloud.NewBudget()
+	}
+	req := cloud.NewRequester(cloud.RequesterConfig{
+		Endpoint: endpoint,
+		Auth:     auth,
+		Budget:   cfg.Budget,
+		Figures: func(h http.Header, now time.Time) cloud.Figures {
+			// Confluent's X-RateLimit-Reset counts seconds from now, not an epoch.
+			return cloud.ParseXRateLimit(h, cloud.ResetRelativeSeconds, now)
+		},
+		ErrorDetail: errorDetail,
+		HTTPClient:  cloud.NewHTTPClient(transport),
+		Backoff:     cfg.backoff,
+	})
+	return &Client{req: req, pageSize: cfg.PageSize, now: time.Now}, nil
+}
+
+// OrganizationsPage returns one page of partner/v2 organizations.
+func (c *Client) OrganizationsPage(ctx context.Context, cursor string) (cloud.Page[cloud.Organization], error) {
+	target, err := c.target(cursor, organizationsPath, url.Values{})
+	if err != nil {
+		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", err)
+	}
+	body, err := c.get(ctx, target)
+	if err != nil {
+		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", err)
+	}
+	page, err := decodeOrganizationsPage(body, c.req.Endpoint(), c.now())
+	if err != nil {
+		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", err)
+	}
+	return page, nil
+}
+
+// ConnectClustersPage returns one page of the usm/v1 connect clusters of environment.
+func (c *Client) ConnectClustersPage(ctx context.Context, environment, cursor string) (cloud.Page[cloud.ConnectCluster], error) {
+	if environment == "" {
+		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters: %w: an environment is required", cloud.ErrBadRequest)
+	}
+	target, err := c.target(cursor, connectClustersPath, url.Values{"environment": {environment}})
+	if err != nil {
+		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
+	}
+	body, err := c.get(ctx, target)
+	if err != nil {
+		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
+	}
+	page, err := decodeConnectClustersPage(body, c.req.Endpoint())
+	if err != nil {
+		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
+	}
+	for i := range page.Items {
+		if page.Items[i].Environment == "" {
+			page.Items[i].Environment = environment
+		}
+	}
+	return page, nil
+}
+
+// target is the first page's URL, or the cursor: a metadata.next link that was checked
+// when its page was decoded, and is checked again because cursors outlive clients.
+func (c *Client) target(cursor, path string, query url.Values) (string, error) {
+	if cursor != "" {
+		return cloud.ResolveNext(c.req.Endpoint(), cursor)
+	}
+	u := c.req.Endpoint().JoinPath(path)
+	query.Set("page_size", strconv.Itoa(c.pageSize))
+	u.RawQuery = query.Encode()
+	return u.String(), nil
+}
+
+// get returns the raw body so decoding stays a pure, fuzzable function; the Requester
+// still checks that it is JSON, and retries when it is not.
+func (c *Client) get(ctx context.Context, target string) ([]byte, error) {
+	var raw json.RawMessage
+	if err := c.req.GetJSON(ctx, target, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// parseOrigin accepts an absolute http(s) URL without user info, query or fragment.
+func parseOrigin(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("not an absolute http(s) URL") // the text may hold user info: not quoted
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%q must not carry user info, a query or a fragment", cloud.Redacted(u))
+	}
+	return u, nil
+}
