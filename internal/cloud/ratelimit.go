@@ -30,7 +30,7 @@ func ParseXRateLimit(h http.Header, style ResetStyle, now time.Time) Figures {
 		switch style {
 		case ResetRelativeSeconds:
 			if v >= 0 {
-				f.Reset = now.Add(capWait(time.Duration(v) * time.Second))
+				f.Reset = now.Add(capUnits(v, time.Second))
 			}
 		case ResetEpochSeconds:
 			if t := time.Unix(v, 0); t.After(now) {
@@ -53,7 +53,7 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		if n < 0 {
 			return 0, false
 		}
-		return capWait(time.Duration(n) * time.Second), true
+		return capUnits(n, time.Second), true
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {
@@ -69,7 +69,7 @@ func WaitFor(h http.Header, f Figures, now time.Time) time.Duration {
 		return d
 	}
 	if ms, ok := parseInt(h.Get("retry-after-ms")); ok && ms >= 0 {
-		return capWait(time.Duration(ms) * time.Millisecond)
+		return capUnits(ms, time.Millisecond)
 	}
 	if !f.Reset.IsZero() && f.Reset.After(now) {
 		return f.Reset.Sub(now)
@@ -78,6 +78,15 @@ func WaitFor(h http.Header, f Figures, now time.Time) time.Duration {
 }
 
 func capWait(d time.Duration) time.Duration { return min(d, maxWait) }
+
+// capUnits is n units capped at maxWait, checked before multiplying: a header such as
+// "Retry-After: 9223372037" would otherwise overflow into a negative or tiny wait.
+func capUnits(n int64, unit time.Duration) time.Duration {
+	if n > int64(maxWait/unit) {
+		return maxWait
+	}
+	return time.Duration(n) * unit
+}
 
 func parseInt(v string) (int64, bool) {
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)

@@ -25,7 +25,11 @@ var DefaultBackoff = Backoff{Tries: 4, Base: 250 * time.Millisecond, Cap: 4 * ti
 // Delay before retry number n (1-based): a random point in the upper half of the
 // exponential step, so clients that failed together do not retry together.
 func (b Backoff) Delay(n int) time.Duration {
-	d := min(b.Base<<(n-1), b.Cap)
+	d := b.Base
+	for i := 1; i < n && d < b.Cap; i++ { // doubling, not Base<<(n-1), which overflows
+		d *= 2
+	}
+	d = min(d, b.Cap)
 	if d <= 0 {
 		return 0
 	}
