@@ -130,6 +130,27 @@ func TestRateLimits(t *testing.T) {
 		}
 	})
 
+	t.Run("429 with an epoch Retry-After, as the Cloud Controller sends it", func(t *testing.T) {
+		reset := time.Now().Add(30 * time.Second).Unix()
+		srv := newServer(t)
+		srv.handle("/v3/organizations", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", strconv.FormatInt(reset, 10))
+			w.Header().Set("X-RateLimit-Limit", "2000")
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+			writeJSON(w, http.StatusTooManyRequests, nil)
+		})
+		c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V3 })
+		_, err := c.OrganizationsPage(context.Background(), "")
+		rl, ok := cloud.AsRateLimited(err)
+		if !ok {
+			t.Fatalf("got %v, want a rate limit", err)
+		}
+		if rl.Wait < 28*time.Second || rl.Wait > 30*time.Second {
+			t.Errorf("wait %s, want about 30s, not an epoch read as seconds", rl.Wait)
+		}
+	})
+
 	t.Run("remaining 0 on a success waits for the epoch reset", func(t *testing.T) {
 		reset := time.Now().Add(40 * time.Second).Unix()
 		srv := newServer(t)

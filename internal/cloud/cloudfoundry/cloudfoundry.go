@@ -224,6 +224,8 @@ func (c *Client) newSession(version, tokenURL string) (*session, error) {
 
 // requester makes a Requester for the API's origin; auth nil for the public documents.
 func (c *Client) requester(auth cloud.Authorizer) *cloud.Requester {
+	hc := cloud.NewHTTPClient(c.transport())
+	hc.Transport = epochRetryAfter{base: hc.Transport, now: time.Now}
 	return cloud.NewRequester(cloud.RequesterConfig{
 		Endpoint: c.apiURL,
 		Auth:     auth,
@@ -233,7 +235,7 @@ func (c *Client) requester(auth cloud.Authorizer) *cloud.Requester {
 			return cloud.ParseXRateLimit(h, cloud.ResetEpochSeconds, now)
 		},
 		ErrorDetail: errorDetail,
-		HTTPClient:  cloud.NewHTTPClient(c.transport()),
+		HTTPClient:  hc,
 		Backoff:     c.cfg.backoff,
 	})
 }
