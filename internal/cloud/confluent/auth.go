@@ -1,8 +1,10 @@
 package confluent
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -21,8 +23,9 @@ var (
 	oauthClientSet = []string{"clientID", "clientSecret", "tokenURL"}
 )
 
-// authorizer builds the Authorizer of the one complete credential set in cfg.
-func authorizer(cfg Config, transport http.RoundTripper) (cloud.Authorizer, error) {
+// authorizer builds the Authorizer of the one complete credential set in cfg, and for
+// OAuth a renew func that drops the cached token.
+func authorizer(cfg Config, transport http.RoundTripper) (cloud.Authorizer, func(), error) {
 	present := map[string]bool{
 		"apiKey": cfg.APIKey != "", "apiSecret": cfg.APISecret != "",
 		"token":    cfg.Token != "",
@@ -30,22 +33,45 @@ func authorizer(cfg Config, transport http.RoundTripper) (cloud.Authorizer, erro
 	}
 	set, err := cloud.PickCredentialSet(present, apiKeySet, tokenSet, oauthClientSet)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch set {
 	case 0:
-		return cloud.BasicAuth{Username: cfg.APIKey, Password: cfg.APISecret}, nil
+		return cloud.BasicAuth{Username: cfg.APIKey, Password: cfg.APISecret}, nil, nil
 	case 1:
-		return cloud.BearerToken(cfg.Token), nil
+		return cloud.BearerToken(cfg.Token), nil, nil
 	}
 	if _, err := parseOrigin(cfg.TokenURL); err != nil {
-		return nil, fmt.Errorf("tokenURL: %w", err)
+		return nil, nil, fmt.Errorf("tokenURL: %w", err)
 	}
 	cc := &clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: cfg.TokenURL}
 	// Token requests leave the Requester, so they get their own timeout and the same
 	// refusal to follow redirects: a redirect could carry the client secret elsewhere.
 	tokenClient := cloud.NewHTTPClient(transport)
 	tokenClient.Timeout = tokenTimeout
-	source := oauth2.ReuseTokenSource(nil, cc.TokenSource(cloud.OAuthContext(tokenClient)))
-	return cloud.TokenSourceAuth{Source: source}, nil
+	ctx := cloud.OAuthContext(tokenClient)
+	auth := &renewingAuth{newSource: func() oauth2.TokenSource { return oauth2.ReuseTokenSource(nil, cc.TokenSource(ctx)) }}
+	auth.renew()
+	return auth, auth.renew, nil
+}
+
+// renewingAuth can drop its cached token. A token revoked before it expires then costs
+// one refused page, not every sync until its expiry.
+type renewingAuth struct {
+	newSource func() oauth2.TokenSource
+	mu        sync.Mutex
+	current   cloud.TokenSourceAuth
+}
+
+func (a *renewingAuth) Authorize(ctx context.Context, req *http.Request) error {
+	a.mu.Lock()
+	current := a.current
+	a.mu.Unlock()
+	return current.Authorize(ctx, req)
+}
+
+func (a *renewingAuth) renew() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.current = cloud.TokenSourceAuth{Source: a.newSource()}
 }

@@ -3,8 +3,10 @@ package confluent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -96,6 +98,33 @@ func TestOAuthClientCredentials(t *testing.T) {
 		noSecrets(t, err)
 		if got := len(api.seen()) - before; got != 0 {
 			t.Errorf("%d API requests without a token", got)
+		}
+	})
+
+	t.Run("a token the API refuses is replaced on the next call", func(t *testing.T) {
+		var issued atomic.Int32
+		idp := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, issued.Add(1))))
+		})
+		api := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer tok-2" { // tok-1 was revoked
+				writeJSON(w, http.StatusUnauthorized, fixture(t, "error-401.json", ""))
+				return
+			}
+			writeJSON(w, http.StatusOK, []byte(`{"data":[]}`))
+		})
+		c := newClient(t, api.URL, func(c *Config) {
+			oauth(testClientSecret)(c)
+			c.TokenURL = idp.URL + "/token"
+		})
+		if _, err := c.OrganizationsPage(context.Background(), ""); !errors.Is(err, cloud.ErrUnauthorized) {
+			t.Fatalf("first call: got %v, want ErrUnauthorized", err)
+		}
+		if _, err := c.OrganizationsPage(context.Background(), ""); err != nil {
+			t.Fatalf("second call: %v", err)
+		}
+		if got := len(idp.seen()); got != 2 {
+			t.Errorf("%d token requests, want 2", got)
 		}
 	})
 

@@ -7,6 +7,7 @@ package confluent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -58,6 +59,8 @@ type Client struct {
 	req      *cloud.Requester
 	pageSize int
 	now      func() time.Time
+	// renew drops a cached OAuth token after a 401; nil for static credentials.
+	renew func()
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -81,7 +84,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		transport = cfg.HTTPClient.Transport
 	}
-	auth, err := authorizer(cfg, transport)
+	auth, renew, err := authorizer(cfg, transport)
 	if err != nil {
 		return nil, fmt.Errorf("confluent credentials: %w", err)
 	}
@@ -100,7 +103,7 @@ func New(cfg Config) (*Client, error) {
 		HTTPClient:  cloud.NewHTTPClient(transport),
 		Backoff:     cfg.backoff,
 	})
-	return &Client{req: req, pageSize: cfg.PageSize, now: time.Now}, nil
+	return &Client{req: req, pageSize: cfg.PageSize, now: time.Now, renew: renew}, nil
 }
 
 // OrganizationsPage returns one page of partner/v2 organizations.
@@ -162,6 +165,9 @@ func (c *Client) target(cursor, path string, query url.Values) (string, error) {
 func (c *Client) get(ctx context.Context, target string) ([]byte, error) {
 	var raw json.RawMessage
 	if err := c.req.GetJSON(ctx, target, &raw); err != nil {
+		if c.renew != nil && errors.Is(err, cloud.ErrUnauthorized) {
+			c.renew()
+		}
 		return nil, err
 	}
 	return raw, nil
