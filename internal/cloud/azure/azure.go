@@ -283,8 +283,8 @@ func isLoopback(host string) bool {
 // audiences and authority hosts (where instance discovery works).
 var knownClouds = []struct{ endpoint, audience, authority string }{
 	{"https://management.azure.com", "https://management.core.windows.net/", azcloud.AzurePublic.ActiveDirectoryAuthorityHost},
-	{"https://management.chinacloudapi.cn", "https://management.core.chinacloudapi.cn", azcloud.AzureChina.ActiveDirectoryAuthorityHost},
-	{"https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net", azcloud.AzureGovernment.ActiveDirectoryAuthorityHost},
+	{"https://management.chinacloudapi.cn", "https://management.core.chinacloudapi.cn/", azcloud.AzureChina.ActiveDirectoryAuthorityHost},
+	{"https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net/", azcloud.AzureGovernment.ActiveDirectoryAuthorityHost},
 }
 
 func audience(configured string, endpoint *url.URL) string {
@@ -334,7 +334,9 @@ func credential(cfg Config, authority *url.URL, transport policy.Transporter) (a
 		ClientOptions: azcore.ClientOptions{
 			Cloud:     azcloud.Configuration{ActiveDirectoryAuthorityHost: authority.String()},
 			Transport: transport,
-			Retry:     policy.RetryOptions{MaxRetries: 1, MaxRetryDelay: 2 * time.Second, TryTimeout: tryTimeout},
+			Retry: policy.RetryOptions{
+				MaxRetries: 1, RetryDelay: 250 * time.Millisecond, MaxRetryDelay: 2 * time.Second, TryTimeout: tryTimeout,
+			},
 		},
 		// Instance discovery asks the public cloud's authority; a private or simulated
 		// authority has to be trusted as configured.

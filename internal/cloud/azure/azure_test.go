@@ -902,6 +902,17 @@ func fakeEntra(t *testing.T, base func() string, w http.ResponseWriter, r *http.
 		}
 		*scopes = append(*scopes, r.PostForm.Get("scope"))
 		w.Header().Set("Content-Type", "application/json")
+		switch r.PostForm.Get("client_secret") {
+		case "throttle-me":
+			w.Header().Set("Retry-After", "30")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"error":"temporarily_unavailable","error_description":"AADSTS50196: throttled.","error_codes":[50196]}`)
+			return true
+		case "break-me":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"error":"temporarily_unavailable","error_description":"AADSTS50001: unavailable.","error_codes":[50001]}`)
+			return true
+		}
 		if r.PostForm.Get("client_id") != "app" || r.PostForm.Get("client_secret") != "right-secret" {
 			w.WriteHeader(http.StatusUnauthorized)
 			fmt.Fprint(w, `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Trace ID: 1","error_codes":[7000215]}`)
@@ -920,6 +931,8 @@ func TestClientSecretCredential(t *testing.T) {
 	}{
 		{"accepted", "right-secret", nil},
 		{"refused", "wrong-secret-value", cloud.ErrUnauthorized},
+		{"throttled", "throttle-me", nil},
+		{"unavailable", "break-me", cloud.ErrTransient},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -941,14 +954,23 @@ func TestClientSecretCredential(t *testing.T) {
 				cfg.TenantID, cfg.ClientID, cfg.ClientSecret = "contoso", "app", tt.secret
 			})
 			page, err := c.OrganizationsPage(t.Context(), "")
-			if tt.wantErr == nil {
+			switch {
+			case tt.secret == "throttle-me":
+				if rl, ok := cloud.AsRateLimited(err); !ok || rl.Wait != 30*time.Second {
+					t.Errorf("err = %v, want a 30s rate limit", err)
+				}
+			case tt.wantErr == cloud.ErrTransient:
+				if !errors.Is(err, cloud.ErrTransient) {
+					t.Errorf("err = %v, want ErrTransient", err)
+				}
+			case tt.wantErr == nil:
 				if err != nil {
 					t.Fatal(err)
 				}
 				if len(page.Items) != 1 {
 					t.Errorf("got %d items", len(page.Items))
 				}
-			} else {
+			default:
 				want := cloud.APIError{Kind: tt.wantErr, Status: 401, Code: "invalid_client", Message: "token request refused (AADSTS7000215)"}
 				if diff := cmp.Diff(want, apiError(t, err), cmpopts.EquateErrors()); diff != "" {
 					t.Errorf("err (-want +got):\n%s", diff)

@@ -168,7 +168,7 @@ func (c *Client) classify(ctx context.Context, err error) error {
 	case errors.Is(err, cloud.ErrUnsafe):
 		return err
 	case errors.As(err, &afe):
-		return tokenError(afe)
+		return c.tokenError(afe)
 	case errors.Is(err, context.DeadlineExceeded):
 		return &cloud.APIError{Kind: cloud.ErrTransient, Message: "request timed out"}
 	}
@@ -226,14 +226,20 @@ var aadstsCode = regexp.MustCompile(`AADSTS\d+`)
 
 // tokenError classifies a refused or failed token request. It reports Entra ID's error
 // code and AADSTS number only: azidentity's own message is long, and nothing of the
-// request (which carried the secret) may appear.
-func tokenError(afe *azidentity.AuthenticationFailedError) error {
+// request (which carried the secret) may appear. A throttled token request pauses the
+// account like a throttled list.
+func (c *Client) tokenError(afe *azidentity.AuthenticationFailedError) error {
 	resp := afe.RawResponse
 	if resp == nil {
 		return &cloud.APIError{Kind: cloud.ErrTransient, Message: "token request failed: the authority could not be reached"}
 	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		now := time.Now()
+		f := cloud.UnknownFigures(now)
+		return c.budget.Throttled(cloud.WaitFor(resp.Header, f, now), f)
+	}
 	kind := cloud.ErrUnauthorized
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+	if resp.StatusCode >= 500 {
 		kind = cloud.ErrTransient
 	}
 	apiErr := &cloud.APIError{Kind: kind, Status: resp.StatusCode, Message: "token request refused"}
