@@ -177,7 +177,7 @@ func (c *Client) get(ctx context.Context, target string) ([]byte, error) {
 func parseOrigin(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("not an absolute http(s) URL") // the text may hold user info: not quoted
+		return nil, errors.New("not an absolute http(s) URL") // the text may hold user info: not quoted
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%q must not carry user info, a query or a fragment", cloud.Redacted(u))
