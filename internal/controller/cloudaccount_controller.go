@@ -1,0 +1,282 @@
+// Package controller holds orgsync's reconcilers: it diffs what the remote lists
+// say against the mirrors in the cache, writes only what changed, prunes what a
+// complete listing no longer contains, and reports progress on the CloudAccount.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/metrics"
+)
+
+// ProviderFactory builds the provider for an account from its spec and the data of
+// its credentials Secret. main.go wires in the concrete providers. Errors must not
+// quote credential values.
+type ProviderFactory func(acct *v1alpha1.CloudAccount, credentials map[string][]byte, budget *cloud.Budget) (cloud.Provider, error)
+
+const (
+	defaultSyncInterval = 5 * time.Minute
+	// intervalJitter spreads syncs so accounts never run in lockstep (PRODUCT.md rule 5).
+	intervalJitter = 0.1
+	// secretRefIndex indexes accounts by the name of their credentials Secret.
+	secretRefIndex = "spec.credentialsSecretRef.name"
+)
+
+// CloudAccountReconciler syncs each CloudAccount's remote lists into mirrors.
+type CloudAccountReconciler struct {
+	client.Client
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
+	Providers ProviderFactory
+	// Namespace is the only namespace credentials Secrets are read from.
+	Namespace string
+	// MaxConcurrentReconciles is how many accounts sync at once (default 4).
+	MaxConcurrentReconciles int
+	now                     func() time.Time
+
+	sessions sessions
+	mu       sync.Mutex
+	budgets  map[types.UID]*cloud.Budget
+	// secretVersions remembers the Secret version each account last synced with, so a
+	// change to the Secret starts a sync at once.
+	secretVersions map[types.UID]string
+}
+
+// +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts/finalizers,verbs=update
+// +kubebuilder:rbac:groups=cloud.orgsync.io,resources=organizations;connectclusters,verbs=get;list;watch;create;update;patch;delete;deletecollection
+// +kubebuilder:rbac:groups=cloud.orgsync.io,resources=organizations/status;connectclusters/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",namespace=orgsync-system,resources=secrets,verbs=get;list;watch
+
+// Reconcile runs or resumes the account's sync when it is due.
+func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	acct := &v1alpha1.CloudAccount{}
+	if err := r.Get(ctx, req.NamespacedName, acct); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !acct.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, acct)
+	}
+	if !controllerutil.ContainsFinalizer(acct, v1alpha1.FinalizerMirrors) {
+		before := acct.DeepCopy()
+		controllerutil.AddFinalizer(acct, v1alpha1.FinalizerMirrors)
+		if err := r.Patch(ctx, acct, client.MergeFrom(before)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("add finalizer: %w", err)
+		}
+	}
+
+	original := acct.DeepCopy()
+	defer func() {
+		if equality.Semantic.DeepEqual(original.Status, acct.Status) {
+			return
+		}
+		if err := r.Status().Patch(ctx, acct, client.MergeFrom(original)); err != nil {
+			retErr = errors.Join(retErr, fmt.Errorf("patch status: %w", err))
+			return
+		}
+		metrics.APIServerWrites.WithLabelValues("patch_status", "CloudAccount").Inc()
+	}()
+
+	if acct.Spec.Suspend {
+		r.sessions.put(acct.UID, nil)
+		acct.Status.NextSyncTime = nil
+		acct.Status.ObservedGeneration = acct.Generation
+		return ctrl.Result{}, nil
+	}
+	return r.sync(ctx, acct)
+}
+
+// sync starts a sync when one is due (or resumes the one in flight) and runs it as far
+// as the remote side allows.
+func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudAccount) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	now := r.clock()
+	secret, err := r.credentials(ctx, acct)
+	if err != nil {
+		r.sessions.put(acct.UID, nil)
+		return r.stalled(acct, v1alpha1.ReasonCredentialsNotFound, err)
+	}
+
+	session := r.sessions.get(acct.UID)
+	if session != nil && (session.generation != acct.Generation || session.secretVersion != secret.ResourceVersion) {
+		session = nil // the spec or credentials changed under it: start over
+	}
+	if session == nil {
+		if wait, due := r.due(acct, secret.ResourceVersion, now); !due {
+			return ctrl.Result{RequeueAfter: wait}, nil
+		}
+		provider, err := r.Providers(acct, secret.Data, r.budget(acct.UID))
+		if err != nil {
+			return r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err)
+		}
+		session = newSession(acct, secret.ResourceVersion, provider, &mirrorWriter{client: r.Client, scheme: r.Scheme}, now)
+		r.sessions.put(acct.UID, session)
+		log.V(1).Info("sync started", "lists", len(session.lists))
+	}
+	acct.Status.ObservedGeneration = acct.Generation
+	if acct.Status.LastSyncTime == nil {
+		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing, "first sync in progress")
+	}
+
+	err = session.run(ctx)
+	r.recordRateLimit(acct)
+	if rl, ok := cloud.AsRateLimited(err); ok {
+		return r.rateLimited(acct, session, rl), nil
+	}
+	if err != nil {
+		r.sessions.put(acct.UID, nil)
+		return r.failed(ctx, acct, session, err)
+	}
+	r.sessions.put(acct.UID, nil)
+	return r.completed(ctx, acct, session)
+}
+
+// due says whether a new sync should start now, or how long until it should.
+func (r *CloudAccountReconciler) due(acct *v1alpha1.CloudAccount, secretVersion string, now time.Time) (time.Duration, bool) {
+	r.mu.Lock()
+	lastSecret, known := r.secretVersions[acct.UID]
+	r.mu.Unlock()
+	switch {
+	case acct.Status.ObservedGeneration != acct.Generation:
+		return 0, true
+	case known && lastSecret != secretVersion:
+		return 0, true
+	case acct.Status.NextSyncTime == nil:
+		return 0, true
+	case acct.Status.NextSyncTime.After(now):
+		return acct.Status.NextSyncTime.Sub(now), false
+	}
+	return 0, true
+}
+
+// credentials reads the account's Secret from the operator's namespace only.
+func (r *CloudAccountReconciler) credentials(ctx context.Context, acct *v1alpha1.CloudAccount) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	key := types.NamespacedName{Namespace: r.Namespace, Name: acct.Spec.CredentialsSecretRef.Name}
+	if err := r.Get(ctx, key, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("secret %s/%s not found", key.Namespace, key.Name)
+		}
+		return nil, fmt.Errorf("read secret %s/%s: %w", key.Namespace, key.Name, err)
+	}
+	return secret, nil
+}
+
+func (r *CloudAccountReconciler) budget(uid types.UID) *cloud.Budget {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.budgets == nil {
+		r.budgets = map[types.UID]*cloud.Budget{}
+	}
+	b, ok := r.budgets[uid]
+	if !ok {
+		b = cloud.NewBudget()
+		r.budgets[uid] = b
+	}
+	return b
+}
+
+// nextInterval is the sync interval with up to 10% jitter added.
+func nextInterval(acct *v1alpha1.CloudAccount) time.Duration {
+	d := defaultSyncInterval
+	if acct.Spec.SyncInterval != nil && acct.Spec.SyncInterval.Duration > 0 {
+		d = acct.Spec.SyncInterval.Duration
+	}
+	return d + time.Duration(rand.Float64()*intervalJitter*float64(d))
+}
+
+func (r *CloudAccountReconciler) clock() time.Time {
+	if r.now != nil {
+		return r.now()
+	}
+	return time.Now()
+}
+
+// finalize deletes the account's mirrors (ownerReferences would too, but only where a
+// garbage collector runs) and releases the account.
+func (r *CloudAccountReconciler) finalize(ctx context.Context, acct *v1alpha1.CloudAccount) error {
+	if !controllerutil.ContainsFinalizer(acct, v1alpha1.FinalizerMirrors) {
+		return nil
+	}
+	sel := client.MatchingLabels{v1alpha1.LabelAccount: acct.Name}
+	for _, obj := range []client.Object{&v1alpha1.Organization{}, &v1alpha1.ConnectCluster{}} {
+		if err := r.DeleteAllOf(ctx, obj, sel); err != nil {
+			return fmt.Errorf("delete mirrors of %s: %w", acct.Name, err)
+		}
+		metrics.APIServerWrites.WithLabelValues("deletecollection", kindOf(obj)).Inc()
+	}
+	before := acct.DeepCopy()
+	controllerutil.RemoveFinalizer(acct, v1alpha1.FinalizerMirrors)
+	if err := r.Patch(ctx, acct, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("remove finalizer: %w", err)
+	}
+	r.sessions.put(acct.UID, nil)
+	r.mu.Lock()
+	delete(r.budgets, acct.UID)
+	delete(r.secretVersions, acct.UID)
+	r.mu.Unlock()
+	metrics.ForgetAccount(acct.Name)
+	return nil
+}
+
+// SetupWithManager watches accounts (spec changes only: status writes must not
+// retrigger a sync) and the credentials Secrets in the operator's namespace.
+func (r *CloudAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.CloudAccount{}, secretRefIndex,
+		func(o client.Object) []string {
+			return []string{o.(*v1alpha1.CloudAccount).Spec.CredentialsSecretRef.Name}
+		}); err != nil {
+		return err
+	}
+	workers := r.MaxConcurrentReconciles
+	if workers <= 0 {
+		workers = 4
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.CloudAccount{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.accountsForSecret)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		Named("cloudaccount").
+		Complete(r)
+}
+
+func (r *CloudAccountReconciler) accountsForSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+	if obj.GetNamespace() != r.Namespace {
+		return nil
+	}
+	var accounts v1alpha1.CloudAccountList
+	if err := r.List(ctx, &accounts, client.MatchingFields{secretRefIndex: obj.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "list accounts for secret", "secret", obj.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(accounts.Items))
+	for _, a := range accounts.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: a.Name}})
+	}
+	return reqs
+}

@@ -1,0 +1,158 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/types"
+
+	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/cloud"
+)
+
+// pageWriters bounds the concurrent mirror writes of one page.
+const pageWriters = 8
+
+// syncSession is one pass over all of an account's remote lists. It outlives a
+// reconcile: on a rate limit the reconciler requeues and the next reconcile resumes
+// the same session at the refused page.
+type syncSession struct {
+	generation    int64
+	secretVersion string
+	started       time.Time
+	lists         []*listStep
+	// Names of the mirrors the listing has produced so far, by kind.
+	organizations   map[string]struct{}
+	connectClusters map[string]struct{}
+	rateLimited     bool // a rate-limit wait has been announced for this session
+}
+
+// listStep walks one remote list and mirrors each page as it arrives.
+type listStep struct {
+	describe string
+	step     func(ctx context.Context) error
+	done     func() bool
+}
+
+// newSession plans the lists an account's spec asks for.
+func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider cloud.Provider, w *mirrorWriter, now time.Time) *syncSession {
+	s := &syncSession{
+		generation:      acct.Generation,
+		secretVersion:   secretVersion,
+		started:         now,
+		organizations:   map[string]struct{}{},
+		connectClusters: map[string]struct{}{},
+	}
+	listOrgs := true
+	var environments []string
+	if cc := acct.Spec.ConfluentCloud; cc != nil {
+		listOrgs = cc.Organizations == nil || *cc.Organizations
+		if cc.ConnectClusters != nil {
+			environments = cc.ConnectClusters.Environments
+		}
+	}
+	if listOrgs {
+		l := cloud.NewListing(provider.OrganizationsPage, cloud.DefaultLimits)
+		s.lists = append(s.lists, &listStep{
+			describe: "organizations",
+			done:     l.Done,
+			step: func(ctx context.Context) error {
+				items, err := l.Next(ctx)
+				if err != nil {
+					return err
+				}
+				return writePage(ctx, items, s.organizations, func(o cloud.Organization) mirrorOp {
+					d := desiredOrganization(acct, o)
+					return mirrorOp{name: d.Name, apply: func(ctx context.Context) error {
+						return ensure(ctx, w, acct, d, &v1alpha1.Organization{}, d.Status.ProvisioningState)
+					}}
+				})
+			},
+		})
+	}
+	for _, env := range environments {
+		l := cloud.NewListing(func(ctx context.Context, cursor string) (cloud.Page[cloud.ConnectCluster], error) {
+			return provider.ConnectClustersPage(ctx, env, cursor)
+		}, cloud.DefaultLimits)
+		s.lists = append(s.lists, &listStep{
+			describe: "connect clusters in " + env,
+			done:     l.Done,
+			step: func(ctx context.Context) error {
+				items, err := l.Next(ctx)
+				if err != nil {
+					return err
+				}
+				return writePage(ctx, items, s.connectClusters, func(c cloud.ConnectCluster) mirrorOp {
+					if c.Environment == "" {
+						c.Environment = env
+					}
+					d := desiredConnectCluster(acct, c)
+					return mirrorOp{name: d.Name, apply: func(ctx context.Context) error {
+						return ensure(ctx, w, acct, d, &v1alpha1.ConnectCluster{}, v1alpha1.StateSucceeded)
+					}}
+				})
+			},
+		})
+	}
+	return s
+}
+
+// run steps through every list until all are done or one fails.
+func (s *syncSession) run(ctx context.Context) error {
+	for _, l := range s.lists {
+		for !l.done() {
+			if err := l.step(ctx); err != nil {
+				return fmt.Errorf("list %s: %w", l.describe, err)
+			}
+		}
+	}
+	return nil
+}
+
+type mirrorOp struct {
+	name  string
+	apply func(context.Context) error
+}
+
+// writePage records the names a page produced and applies its mirrors a few at a time.
+func writePage[T any](ctx context.Context, items []T, seen map[string]struct{}, op func(T) mirrorOp) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(pageWriters)
+	for _, item := range items {
+		o := op(item)
+		if _, dup := seen[o.name]; dup {
+			continue // listed twice (items shifted between pages): once is enough
+		}
+		seen[o.name] = struct{}{}
+		g.Go(func() error { return o.apply(ctx) })
+	}
+	return g.Wait()
+}
+
+// sessions keeps the in-flight sync of each account.
+type sessions struct {
+	mu sync.Mutex
+	m  map[types.UID]*syncSession
+}
+
+func (s *sessions) get(uid types.UID) *syncSession {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[uid]
+}
+
+func (s *sessions) put(uid types.UID, session *syncSession) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[types.UID]*syncSession{}
+	}
+	if session == nil {
+		delete(s.m, uid)
+		return
+	}
+	s.m[uid] = session
+}

@@ -1,0 +1,91 @@
+// Package providers turns a CloudAccount's spec and credentials into the concrete
+// cloud.Provider. It is the one place that knows both the API types and the provider
+// packages, so the controller depends on internal/cloud alone.
+package providers
+
+import (
+	"fmt"
+	"net/http"
+
+	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/azure"
+	"github.com/orgsync/orgsync/internal/cloud/cloudfoundry"
+	"github.com/orgsync/orgsync/internal/cloud/confluent"
+	"github.com/orgsync/orgsync/internal/metrics"
+)
+
+// Factory builds providers. Transport is the base HTTP transport for remote calls
+// (nil: Go's default); every request through it is counted in the metrics.
+type Factory struct {
+	Transport http.RoundTripper
+}
+
+// New implements controller.ProviderFactory.
+func (f Factory) New(acct *v1alpha1.CloudAccount, creds map[string][]byte, budget *cloud.Budget) (cloud.Provider, error) {
+	key := func(k string) string { return string(creds[k]) }
+	client := cloud.NewHTTPClient(metrics.InstrumentTransport(string(acct.Spec.Provider), f.base()))
+	switch acct.Spec.Provider {
+	case v1alpha1.ProviderConfluentCloud:
+		spec := acct.Spec.ConfluentCloud
+		if spec == nil {
+			return nil, fmt.Errorf("spec.confluentCloud is required for provider ConfluentCloud")
+		}
+		return confluent.New(confluent.Config{
+			Endpoint:     spec.Endpoint,
+			PageSize:     int(spec.PageSize),
+			APIKey:       key("apiKey"),
+			APISecret:    key("apiSecret"),
+			Token:        key("token"),
+			ClientID:     key("clientID"),
+			ClientSecret: key("clientSecret"),
+			TokenURL:     key("tokenURL"),
+			Budget:       budget,
+			HTTPClient:   client,
+		})
+	case v1alpha1.ProviderAzure:
+		spec := acct.Spec.Azure
+		if spec == nil {
+			return nil, fmt.Errorf("spec.azure is required for provider Azure")
+		}
+		return azure.New(azure.Config{
+			Endpoint:       spec.Endpoint,
+			SubscriptionID: spec.SubscriptionID,
+			ResourceGroup:  spec.ResourceGroup,
+			AuthorityHost:  spec.AuthorityHost,
+			TenantID:       key("tenantID"),
+			ClientID:       key("clientID"),
+			ClientSecret:   key("clientSecret"),
+			Token:          key("token"),
+			Budget:         budget,
+			Transport:      client,
+		})
+	case v1alpha1.ProviderCloudFoundry:
+		spec := acct.Spec.CloudFoundry
+		if spec == nil {
+			return nil, fmt.Errorf("spec.cloudFoundry is required for provider CloudFoundry")
+		}
+		return cloudfoundry.New(cloudfoundry.Config{
+			APIURL:       spec.APIURL,
+			TokenURL:     spec.TokenURL,
+			APIVersion:   string(spec.APIVersion),
+			Query:        spec.Query,
+			PageSize:     int(spec.PageSize),
+			Username:     key("username"),
+			Password:     key("password"),
+			ClientID:     key("clientID"),
+			ClientSecret: key("clientSecret"),
+			Token:        key("token"),
+			Budget:       budget,
+			HTTPClient:   client,
+		})
+	}
+	return nil, fmt.Errorf("unknown provider %q", acct.Spec.Provider)
+}
+
+func (f Factory) base() http.RoundTripper {
+	if f.Transport != nil {
+		return f.Transport
+	}
+	return http.DefaultTransport.(*http.Transport).Clone()
+}
