@@ -1,0 +1,339 @@
+package cloudsim
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Documented fields of partner/v2 and usm/v1 lists (api-reference/confluent-*.txt).
+var (
+	confluentListKeys = []string{"api_version", "data", "kind", "metadata"}
+	docListMeta       = map[string]bool{"first": true, "last": true, "prev": true, "next": true, "total_size": true}
+	confluentOrgShape = map[string]bool{
+		".api_version": true, ".kind": true, ".id": true, ".metadata": true, ".name": true, ".sso_url": true, ".sso_config": true,
+		".metadata.self": true, ".metadata.resource_name": true, ".metadata.created_at": true,
+		".metadata.updated_at": true, ".metadata.deleted_at": true,
+		".sso_config.kind": true, ".sso_config.tenant_id": true,
+	}
+	connectClusterShape = map[string]bool{
+		".api_version": true, ".kind": true, ".id": true, ".confluent_platform_connect_cluster_id": true,
+		".kafka_cluster_id": true, ".usm_kafka_cluster_id": true, ".cloud": true, ".region": true, ".environment": true,
+		".environment.id": true, ".environment.related": true, ".environment.resource_name": true,
+	}
+)
+
+func TestConfluentOrganizationsWireShape(t *testing.T) {
+	s := start(t, Config{})
+	r := get(t, s, "/partner/v2/organizations?page_size=100", confluentKey).want(t, http.StatusOK)
+
+	if diff := cmp.Diff(confluentListKeys, keys(r.body)); diff != "" {
+		t.Errorf("top-level keys (-want +got):\n%s", diff)
+	}
+	if r.str("api_version") != "partner/v2" || r.str("kind") != "OrganizationList" {
+		t.Errorf("api_version, kind = %q, %q", r.str("api_version"), r.str("kind"))
+	}
+	for _, k := range keys(r.path("metadata").(map[string]any)) {
+		if !docListMeta[k] {
+			t.Errorf("undocumented metadata key %q", k)
+		}
+	}
+	if _, ok := r.path("metadata.next").(string); ok {
+		t.Errorf("next link on the only page: %v", r.path("metadata.next"))
+	}
+	if got := r.path("metadata.total_size"); got != float64(50) {
+		t.Errorf("total_size = %v, want 50", got)
+	}
+	var deleting, withoutSSO int
+	for _, item := range r.list("data") {
+		m := item.(map[string]any)
+		if bad := notIn(shapeOf(m), confluentOrgShape); len(bad) > 0 {
+			t.Fatalf("undocumented item fields %v", bad)
+		}
+		meta := m["metadata"].(map[string]any)
+		for _, k := range []string{"self", "resource_name", "created_at", "updated_at"} {
+			if meta[k] == nil {
+				t.Fatalf("item metadata lacks %s: %v", k, m)
+			}
+		}
+		if m["kind"] != "Organization" || m["api_version"] != "partner/v2" || m["id"] == "" || m["name"] == "" {
+			t.Fatalf("item = %v", m)
+		}
+		if !strings.HasPrefix(meta["self"].(string), s.URL()+"/partner/v2/organizations/") {
+			t.Errorf("self = %v", meta["self"])
+		}
+		if meta["deleted_at"] != nil {
+			deleting++
+		}
+		if m["sso_config"] == nil {
+			withoutSSO++
+		} else if sc := m["sso_config"].(map[string]any); sc["kind"] != "AzureSSOConfig" || sc["tenant_id"] == "" {
+			t.Errorf("sso_config = %v", sc)
+		}
+	}
+	if deleting == 0 || withoutSSO == 0 {
+		t.Errorf("want some items with deleted_at (%d) and some without sso_config (%d)", deleting, withoutSSO)
+	}
+}
+
+func TestConfluentConnectClustersWireShape(t *testing.T) {
+	s := start(t, Config{})
+	r := get(t, s, "/usm/v1/connect-clusters?environment=env-00001&page_size=100", confluentKey).want(t, http.StatusOK)
+	if diff := cmp.Diff(confluentListKeys, keys(r.body)); diff != "" {
+		t.Errorf("top-level keys (-want +got):\n%s", diff)
+	}
+	if r.str("api_version") != "usm/v1" || r.str("kind") != "ConnectClusterList" {
+		t.Errorf("api_version, kind = %q, %q", r.str("api_version"), r.str("kind"))
+	}
+	data := r.list("data")
+	if len(data) != 20 {
+		t.Fatalf("got %d connect clusters, want 20", len(data))
+	}
+	for _, item := range data {
+		m := item.(map[string]any)
+		got := shapeOf(m)
+		if bad := notIn(got, connectClusterShape); len(bad) > 0 {
+			t.Fatalf("undocumented fields %v", bad)
+		}
+		if missing := notIn(connectClusterShape, got); len(missing) > 0 {
+			t.Fatalf("missing fields %v", missing)
+		}
+		if env := m["environment"].(map[string]any); env["id"] != "env-00001" {
+			t.Errorf("environment = %v", env)
+		}
+		if c := m["cloud"]; c != "AWS" && c != "GCP" && c != "AZURE" {
+			t.Errorf("cloud = %v", c)
+		}
+	}
+}
+
+// listConfluent follows next links from first and returns the ids and the number of pages.
+func listConfluent(t *testing.T, s *Server, first string, a auth) ([]string, int) {
+	t.Helper()
+	var ids []string
+	pages := 0
+	for next := first; next != ""; pages++ {
+		r := get(t, s, next, a).want(t, http.StatusOK)
+		for _, item := range r.list("data") {
+			ids = append(ids, item.(map[string]any)["id"].(string))
+		}
+		next = r.str("metadata.next")
+		if next != "" && !strings.HasPrefix(next, s.URL()+"/") {
+			t.Fatalf("next link %q is not absolute on this server", next)
+		}
+		if pages > 1000 {
+			t.Fatal("runaway paging")
+		}
+	}
+	return ids, pages
+}
+
+func TestConfluentPagingCompleteness(t *testing.T) {
+	s := start(t, Config{Confluent: ConfluentConfig{Organizations: 10_000, Environments: []string{"env-big"}, ConnectClustersPerEnvironment: 1_000}})
+	ids, pages := listConfluent(t, s, s.URL()+"/partner/v2/organizations?page_size=100", confluentKey)
+	if pages != 100 || s.Count(EndpointConfluentOrganizations) != 100 {
+		t.Errorf("pages = %d, requests = %d; want 100", pages, s.Count(EndpointConfluentOrganizations))
+	}
+	if n := unique(ids); n != 10_000 || len(ids) != 10_000 {
+		t.Errorf("got %d ids, %d unique; want 10000", len(ids), n)
+	}
+
+	ids, pages = listConfluent(t, s, s.URL()+"/usm/v1/connect-clusters?environment=env-big", confluentKey)
+	if pages != 100 || unique(ids) != 1_000 {
+		t.Errorf("connect clusters at the default page size 10: %d pages, %d unique ids; want 100, 1000", pages, unique(ids))
+	}
+}
+
+func unique(ids []string) int {
+	seen := map[string]bool{}
+	for _, id := range ids {
+		seen[id] = true
+	}
+	return len(seen)
+}
+
+func TestConfluentNextLinkCarriesParameters(t *testing.T) {
+	s := start(t, Config{})
+	r := get(t, s, "/usm/v1/connect-clusters?environment=env-00000&page_size=7", confluentKey).want(t, http.StatusOK)
+	next, err := url.Parse(r.str("metadata.next"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := next.Query()
+	if q.Get("environment") != "env-00000" || q.Get("page_size") != "7" || q.Get("page_token") == "" {
+		t.Errorf("next = %s", next)
+	}
+	if first := r.str("metadata.first"); first != s.URL()+"/usm/v1/connect-clusters?environment=env-00000&page_size=7" {
+		t.Errorf("first = %s", first)
+	}
+}
+
+func TestConfluentBadRequests(t *testing.T) {
+	s := start(t, Config{})
+	tests := []struct {
+		name, url, param string
+	}{
+		{"page_size over 100", "/partner/v2/organizations?page_size=101", "page_size"},
+		{"page_size zero", "/partner/v2/organizations?page_size=0", "page_size"},
+		{"page_size not a number", "/partner/v2/organizations?page_size=ten", "page_size"},
+		{"garbage page token", "/partner/v2/organizations?page_token=%25%25", "page_token"},
+		{"environment missing", "/usm/v1/connect-clusters", "environment"},
+		{"usm page token over 255", "/usm/v1/connect-clusters?environment=env-00000&page_token=" + strings.Repeat("a", 256), "page_token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := get(t, s, tt.url, confluentKey).want(t, http.StatusBadRequest)
+			checkConfluentFailure(t, r, "400")
+			e := r.list("errors")[0].(map[string]any)
+			if src, _ := e["source"].(map[string]any); src["parameter"] != tt.param {
+				t.Errorf("source = %v, want parameter %s", e["source"], tt.param)
+			}
+			if r.header.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
+		})
+	}
+}
+
+// checkConfluentFailure checks the documented Failure shape.
+func checkConfluentFailure(t *testing.T, r reply, status string) {
+	t.Helper()
+	if diff := cmp.Diff([]string{"errors"}, keys(r.body)); diff != "" {
+		t.Fatalf("failure keys (-want +got):\n%s", diff)
+	}
+	errs := r.list("errors")
+	if len(errs) != 1 {
+		t.Fatalf("errors = %v", errs)
+	}
+	e := errs[0].(map[string]any)
+	allowed := map[string]bool{"id": true, "status": true, "code": true, "title": true, "detail": true, "source": true, "error_code": true, "message": true}
+	for k := range e {
+		if !allowed[k] {
+			t.Errorf("undocumented error field %q", k)
+		}
+	}
+	if e["status"] != status || e["id"] == "" || e["code"] == "" || e["title"] == "" {
+		t.Errorf("error = %v", e)
+	}
+}
+
+func TestConfluentAuthentication(t *testing.T) {
+	s := start(t, Config{})
+	c := DefaultConfluentCredential
+	f := DefaultConfluentForbidden
+	tests := []struct {
+		name string
+		auth auth
+		want int
+	}{
+		{"api key", basic(c.APIKey, c.APISecret), 200},
+		{"static token", bearer(c.Token), 200},
+		{"no credentials", noAuth, 401},
+		{"wrong secret", basic(c.APIKey, "nope"), 401},
+		{"unknown token", bearer("nope"), 401},
+		{"forbidden api key", basic(f.APIKey, f.APISecret), 403},
+		{"forbidden token", bearer(f.Token), 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, path := range []string{"/partner/v2/organizations", "/usm/v1/connect-clusters?environment=env-00000"} {
+				r := get(t, s, path, tt.auth).want(t, tt.want)
+				if r.header.Get("X-Request-Id") == "" || r.header.Get("X-RateLimit-Limit") == "" {
+					t.Errorf("missing X-Request-Id or X-RateLimit-Limit: %v", r.header)
+				}
+				if tt.want == 200 {
+					continue
+				}
+				checkConfluentFailure(t, r, strconv.Itoa(tt.want))
+				www := r.header.Get("WWW-Authenticate")
+				if tt.want == 401 && www != `Basic error="invalid_key", error_description="The API Key is invalid"` {
+					t.Errorf("WWW-Authenticate = %q", www)
+				}
+			}
+		})
+	}
+}
+
+func TestConfluentOAuthToken(t *testing.T) {
+	s := start(t, Config{})
+	c := DefaultConfluentCredential
+	token := postForm(t, s, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, basic(c.ClientID, c.ClientSecret)).
+		want(t, http.StatusOK)
+	if token.str("token_type") != "Bearer" || token.path("expires_in") != float64(3599) {
+		t.Errorf("token = %s", token.raw)
+	}
+	get(t, s, "/partner/v2/organizations", bearer(token.str("access_token"))).want(t, http.StatusOK)
+
+	// Client secret in the form works too; a wrong one does not.
+	postForm(t, s, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.ClientSecret}}, noAuth).
+		want(t, http.StatusOK)
+	bad := postForm(t, s, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, basic(c.ClientID, "nope")).
+		want(t, http.StatusUnauthorized)
+	if bad.str("error") != "invalid_client" {
+		t.Errorf("error = %s", bad.raw)
+	}
+
+	// A token of the forbidden client is refused by the API.
+	f := DefaultConfluentForbidden
+	ft := postForm(t, s, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, basic(f.ClientID, f.ClientSecret)).
+		want(t, http.StatusOK)
+	get(t, s, "/partner/v2/organizations", bearer(ft.str("access_token"))).want(t, http.StatusForbidden)
+
+	// Tokens expire; static ones do not.
+	s.ExpireTokens()
+	get(t, s, "/partner/v2/organizations", bearer(token.str("access_token"))).want(t, http.StatusUnauthorized)
+	get(t, s, "/partner/v2/organizations", bearer(c.Token)).want(t, http.StatusOK)
+	if n := s.TokenRequests(ProviderConfluent); n != 4 {
+		t.Errorf("token requests = %d, want 4", n)
+	}
+	if n := s.ProviderRequests(ProviderConfluent); n != 4 {
+		t.Errorf("API requests = %d, want 4", n)
+	}
+}
+
+func postForm(t *testing.T, s *Server, path string, form url.Values, a auth) reply {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL()+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	a(req)
+	return do(t, s, req)
+}
+
+func TestConfluentRateLimit(t *testing.T) {
+	other := ConfluentCredential{APIKey: "OTHERKEY", APISecret: "other-secret"}
+	s := start(t, Config{Confluent: ConfluentConfig{
+		Credentials: []ConfluentCredential{DefaultConfluentCredential, other},
+		RateLimit:   Window{Limit: 3, Window: 30 * time.Second},
+	}})
+	for i := 2; i >= 0; i-- {
+		r := get(t, s, "/partner/v2/organizations", confluentKey).want(t, http.StatusOK)
+		if r.header.Get("X-RateLimit-Limit") != "3" || r.header.Get("X-RateLimit-Remaining") != strconv.Itoa(i) {
+			t.Errorf("limit, remaining = %s, %s; want 3, %d", r.header.Get("X-RateLimit-Limit"), r.header.Get("X-RateLimit-Remaining"), i)
+		}
+		// Relative seconds, not an epoch time.
+		if reset, _ := strconv.Atoi(r.header.Get("X-RateLimit-Reset")); reset < 1 || reset > 30 {
+			t.Errorf("X-RateLimit-Reset = %q, want 1..30 seconds", r.header.Get("X-RateLimit-Reset"))
+		}
+	}
+	r := get(t, s, "/usm/v1/connect-clusters?environment=env-00000", confluentKey).want(t, http.StatusTooManyRequests)
+	checkConfluentFailure(t, r, "429")
+	if ra, _ := strconv.Atoi(r.header.Get("Retry-After")); ra < 1 || ra > 30 {
+		t.Errorf("Retry-After = %q", r.header.Get("Retry-After"))
+	}
+	if r.header.Get("X-RateLimit-Remaining") != "0" {
+		t.Errorf("X-RateLimit-Remaining = %q", r.header.Get("X-RateLimit-Remaining"))
+	}
+	// The budget is per credential: the static token is the same credential, the other key is not.
+	get(t, s, "/partner/v2/organizations", bearer(DefaultConfluentCredential.Token)).want(t, http.StatusTooManyRequests)
+	get(t, s, "/partner/v2/organizations", basic(other.APIKey, other.APISecret)).want(t, http.StatusOK)
+	s.ResetRateLimits()
+	get(t, s, "/partner/v2/organizations", confluentKey).want(t, http.StatusOK)
+}

@@ -1,0 +1,179 @@
+package cloudsim
+
+import (
+	"sync"
+	"time"
+)
+
+// FaultKind names a misbehaviour the server can be told to show.
+type FaultKind string
+
+const (
+	// FaultTooManyRequests answers 429 with Retry-After (seconds) and the provider's error body.
+	FaultTooManyRequests FaultKind = "429"
+	// FaultServerError answers Status (default 500) with the provider's error body.
+	FaultServerError FaultKind = "5xx"
+	// FaultSlow waits Delay before answering.
+	FaultSlow FaultKind = "slow"
+	// FaultTruncate sends status 200 and only the first half of the JSON body.
+	FaultTruncate FaultKind = "truncate"
+	// FaultForeignNext makes the next link point to ForeignOrigin (same path and query).
+	FaultForeignNext FaultKind = "foreign-next"
+	// FaultLoop makes the next link point back to page LoopTo.
+	FaultLoop FaultKind = "loop"
+)
+
+// Fault describes when and how a fault fires.
+//
+// A fault considers only requests to Endpoint (every list endpoint when empty).
+// Among those it fires on the ones for page Page (1-based; any page when 0)
+// from the AtRequest-th request on (counted since the fault was added; from the
+// first when 0), at most Times times (without limit when 0).
+//
+// Examples: a burst of five 429s at the third page of Confluent organizations is
+// {Kind: FaultTooManyRequests, Endpoint: EndpointConfluentOrganizations, Page: 3, Times: 5};
+// one 503 on the tenth list request of any kind is
+// {Kind: FaultServerError, Status: 503, AtRequest: 10, Times: 1}.
+type Fault struct {
+	Kind      FaultKind
+	Endpoint  Endpoint
+	Page      int
+	AtRequest int
+	Times     int
+
+	// RetryAfter is the 429's Retry-After (default 1s, rounded up to whole seconds).
+	RetryAfter time.Duration
+	// Status is the 5xx status (default 500).
+	Status int
+	// Delay is how long a slow response waits (default 2s).
+	Delay time.Duration
+	// ForeignOrigin is the scheme and host of a foreign next link (default http://evil.example:1).
+	ForeignOrigin string
+	// LoopTo is the page a looping next link points back to (default 1).
+	LoopTo int
+}
+
+// FaultID identifies an added fault.
+type FaultID int
+
+type activeFault struct {
+	Fault
+	id    FaultID
+	seen  int
+	fired int
+}
+
+// faultSet holds the active faults in the order they were added.
+type faultSet struct {
+	mu     sync.Mutex
+	nextID FaultID
+	faults []*activeFault
+	fired  map[FaultID]int
+}
+
+func newFaultSet() *faultSet { return &faultSet{fired: map[FaultID]int{}} }
+
+func (fs *faultSet) add(f Fault) FaultID {
+	if f.RetryAfter <= 0 {
+		f.RetryAfter = time.Second
+	}
+	if f.Status == 0 {
+		f.Status = 500
+	}
+	if f.Delay <= 0 {
+		f.Delay = 2 * time.Second
+	}
+	if f.ForeignOrigin == "" {
+		f.ForeignOrigin = "http://evil.example:1"
+	}
+	if f.LoopTo <= 0 {
+		f.LoopTo = 1
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.nextID++
+	fs.faults = append(fs.faults, &activeFault{Fault: f, id: fs.nextID})
+	return fs.nextID
+}
+
+func (fs *faultSet) remove(id FaultID) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for i, f := range fs.faults {
+		if f.id == id {
+			fs.faults = append(fs.faults[:i], fs.faults[i+1:]...)
+			return
+		}
+	}
+}
+
+func (fs *faultSet) clear() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.faults = nil
+}
+
+func (fs *faultSet) firedCount(id FaultID) int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.fired[id]
+}
+
+// decision is what the faults decided for one request.
+type decision struct {
+	delay    time.Duration
+	status   *activeFault // a 429 or 5xx answer, if any
+	truncate bool
+	foreign  string
+	loopTo   int
+}
+
+// decide evaluates the faults for a request to ep for the given page (0 when the
+// endpoint is not paged). At most one fault of each kind fires; a status fault
+// (429 or 5xx) stops the evaluation of body faults, which then see nothing.
+func (fs *faultSet) decide(ep Endpoint, page int) decision {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	var d decision
+	try := func(f *activeFault) bool {
+		if !f.applies(ep) || (f.Times > 0 && f.fired >= f.Times) {
+			return false
+		}
+		f.seen++
+		if (f.Page > 0 && f.Page != page) || (f.AtRequest > 0 && f.seen < f.AtRequest) {
+			return false
+		}
+		f.fired++
+		fs.fired[f.id]++
+		return true
+	}
+	for _, f := range fs.faults {
+		if f.Kind == FaultSlow && d.delay == 0 && try(f) {
+			d.delay = f.Delay
+		}
+	}
+	for _, f := range fs.faults {
+		if (f.Kind == FaultTooManyRequests || f.Kind == FaultServerError) && try(f) {
+			d.status = f
+			return d
+		}
+	}
+	for _, f := range fs.faults {
+		switch {
+		case f.Kind == FaultTruncate && !d.truncate && try(f):
+			d.truncate = true
+		case f.Kind == FaultForeignNext && d.foreign == "" && try(f):
+			d.foreign = f.ForeignOrigin
+		case f.Kind == FaultLoop && d.loopTo == 0 && try(f):
+			d.loopTo = f.LoopTo
+		}
+	}
+	return d
+}
+
+func (f *activeFault) applies(ep Endpoint) bool {
+	if f.Endpoint == "" {
+		return ep.isList()
+	}
+	return f.Endpoint == ep
+}
