@@ -39,6 +39,24 @@ func (s *Server) confluentOrganizations(c *call) {
 		func(page int) string { return coll.keyBefore(page, size, all) })
 }
 
+// confluentOrganization serves GET /partner/v2/organizations/{id}, where an
+// item's metadata.self points.
+func (s *Server) confluentOrganization(c *call) {
+	if !c.confluentAdmit() {
+		return
+	}
+	if !c.gate(0, c.confluentInjected429, c.confluentServerError) {
+		return
+	}
+	o, found := s.data.confluentOrgs.Get(c.vars["id"])
+	if !found {
+		c.confluentFail(http.StatusNotFound, "resource_not_found", "Not Found",
+			"The organization '"+c.vars["id"]+"' was not found", "")
+		return
+	}
+	c.writeJSON(http.StatusOK, "application/json", c.confluentOrgJSON(o))
+}
+
 // confluentConnectClusters serves GET /usm/v1/connect-clusters?environment=….
 func (s *Server) confluentConnectClusters(c *call) {
 	if !c.confluentAdmit() {

@@ -337,3 +337,14 @@ func TestConfluentRateLimit(t *testing.T) {
 	s.ResetRateLimits()
 	get(t, s, "/partner/v2/organizations", confluentKey).want(t, http.StatusOK)
 }
+
+func TestConfluentOrganizationSelfLink(t *testing.T) {
+	s := start(t, Config{})
+	first := get(t, s, "/partner/v2/organizations", confluentKey).list("data")[0].(map[string]any)
+	self := first["metadata"].(map[string]any)["self"].(string)
+	r := get(t, s, self, confluentKey).want(t, http.StatusOK)
+	if diff := cmp.Diff(first, r.body); diff != "" {
+		t.Errorf("self differs from the listed item (-list +self):\n%s", diff)
+	}
+	checkConfluentFailure(t, get(t, s, "/partner/v2/organizations/nope", confluentKey).want(t, http.StatusNotFound), "404")
+}

@@ -16,6 +16,7 @@ type Endpoint string
 
 const (
 	EndpointConfluentOrganizations   Endpoint = "confluent.organizations"    // GET /partner/v2/organizations
+	EndpointConfluentOrganization    Endpoint = "confluent.organization"     // GET /partner/v2/organizations/{id} (an item's metadata.self)
 	EndpointConfluentConnectClusters Endpoint = "confluent.connect-clusters" // GET /usm/v1/connect-clusters
 	EndpointConfluentToken           Endpoint = "confluent.token"            // POST /oauth2/token
 
@@ -38,7 +39,7 @@ const (
 // Provider returns the provider an endpoint belongs to.
 func (e Endpoint) Provider() Provider {
 	switch e {
-	case EndpointConfluentOrganizations, EndpointConfluentConnectClusters, EndpointConfluentToken:
+	case EndpointConfluentOrganizations, EndpointConfluentOrganization, EndpointConfluentConnectClusters, EndpointConfluentToken:
 		return ProviderConfluent
 	case EndpointAzureListBySubscription, EndpointAzureListByResourceGroup, EndpointAzureGet,
 		EndpointAzureOpenIDConfig, EndpointAzureToken:

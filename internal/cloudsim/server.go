@@ -1,23 +1,3 @@
-// Package cloudsim simulates the remote APIs orgsync reads: Confluent Cloud
-// (partner/v2 organizations, usm/v1 connect clusters, an OAuth token endpoint),
-// Azure Resource Manager Microsoft.Confluent/organizations with Azure AD, and the
-// Cloud Foundry Cloud Controller (v2 and v3) with UAA. It is a real HTTP server,
-// faithful to the wire formats in the API reference documents, with a
-// deterministic data set, rate-limit budgets, switchable faults and request
-// counters, for tests, demos and benchmarks.
-//
-// Every provider is served from one origin:
-//
-//	GET  /partner/v2/organizations                       Confluent organizations
-//	GET  /usm/v1/connect-clusters?environment=env-…      Confluent connect clusters
-//	POST /oauth2/token                                   Confluent OAuth client credentials
-//	GET  /subscriptions/{s}/providers/Microsoft.Confluent/organizations
-//	GET  /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Confluent/organizations[/{name}]
-//	GET  /{tenant}/v2.0/.well-known/openid-configuration Azure AD discovery
-//	POST /{tenant}/oauth2/v2.0/token                     Azure AD client credentials
-//	GET  /  and  /v2/info                                Cloud Foundry discovery
-//	GET  /v2/organizations, /v3/organizations            Cloud Controller
-//	POST /oauth/token                                    UAA
 package cloudsim
 
 import (
@@ -235,6 +215,8 @@ func route(path string) (Endpoint, string, handler, map[string]string) {
 		return EndpointCFRoot, http.MethodGet, (*Server).cfRoot, nil
 	case is("partner", "v2", "organizations"):
 		return EndpointConfluentOrganizations, http.MethodGet, (*Server).confluentOrganizations, nil
+	case is("partner", "v2", "organizations", "*"):
+		return EndpointConfluentOrganization, http.MethodGet, (*Server).confluentOrganization, map[string]string{"id": seg[3]}
 	case is("usm", "v1", "connect-clusters"):
 		return EndpointConfluentConnectClusters, http.MethodGet, (*Server).confluentConnectClusters, nil
 	case is("oauth2", "token"):
