@@ -1,0 +1,312 @@
+/*
+Copyright 2026 The orgsync Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// CloudAccountSpec says which remote API to list, with which credentials, and how often.
+// Exactly one provider block is set: the one spec.provider names.
+// +kubebuilder:validation:XValidation:rule="(self.provider == 'ConfluentCloud') == has(self.confluentCloud)",message="spec.confluentCloud must be set exactly when spec.provider is ConfluentCloud"
+// +kubebuilder:validation:XValidation:rule="(self.provider == 'Azure') == has(self.azure)",message="spec.azure must be set exactly when spec.provider is Azure"
+// +kubebuilder:validation:XValidation:rule="(self.provider == 'CloudFoundry') == has(self.cloudFoundry)",message="spec.cloudFoundry must be set exactly when spec.provider is CloudFoundry"
+type CloudAccountSpec struct {
+	// provider is the remote API to list.
+	// +required
+	Provider Provider `json:"provider"`
+
+	// confluentCloud configures the Confluent Cloud provider.
+	// +optional
+	ConfluentCloud *ConfluentCloudSpec `json:"confluentCloud,omitempty"`
+
+	// azure configures the Azure provider.
+	// +optional
+	Azure *AzureSpec `json:"azure,omitempty"`
+
+	// cloudFoundry configures the Cloud Foundry provider.
+	// +optional
+	CloudFoundry *CloudFoundrySpec `json:"cloudFoundry,omitempty"`
+
+	// credentialsSecretRef names a Secret in the operator's own namespace holding the
+	// credentials. Keys: ConfluentCloud apiKey+apiSecret, or token, or
+	// clientID+clientSecret+tokenURL; Azure tenantID+clientID+clientSecret, or token;
+	// CloudFoundry username+password, or clientID+clientSecret, or token.
+	// +required
+	CredentialsSecretRef SecretReference `json:"credentialsSecretRef"`
+
+	// syncInterval is how often the remote lists are read (each sync is jittered by up
+	// to 10%).
+	// +optional
+	// +kubebuilder:default="5m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('30s')",message="syncInterval must be at least 30s"
+	SyncInterval *metav1.Duration `json:"syncInterval,omitempty"`
+
+	// suspend stops syncing; existing mirrors are kept as they are.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// prune deletes the mirrors of remote items that a complete listing no longer
+	// contains.
+	// +optional
+	// +kubebuilder:default=true
+	Prune *bool `json:"prune,omitempty"`
+
+	// maxPrunePercent is the largest share of this account's mirrors, in percent, that
+	// one sync may prune. A sync that would delete more is held back (condition
+	// PruneHeldBack and an event); 100 allows any prune.
+	// +optional
+	// +kubebuilder:default=50
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	MaxPrunePercent *int32 `json:"maxPrunePercent,omitempty"`
+}
+
+// SecretReference names a Secret in the operator's namespace.
+type SecretReference struct {
+	// name is the Secret's name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+}
+
+// ConfluentCloudSpec configures listing Confluent Cloud partner/v2 organizations and
+// usm/v1 connect clusters.
+// +kubebuilder:validation:XValidation:rule="(has(self.organizations) && self.organizations) || has(self.connectClusters)",message="spec.confluentCloud must list organizations, connectClusters or both"
+type ConfluentCloudSpec struct {
+	// endpoint is the Confluent Cloud API base URL.
+	// +optional
+	// +kubebuilder:default="https://api.confluent.cloud"
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
+	Endpoint string `json:"endpoint,omitempty"`
+
+	// organizations lists partner/v2 organizations when true.
+	// +optional
+	// +kubebuilder:default=true
+	Organizations *bool `json:"organizations,omitempty"`
+
+	// connectClusters lists usm/v1 connect clusters of the given environments.
+	// +optional
+	ConnectClusters *ConnectClustersSpec `json:"connectClusters,omitempty"`
+
+	// pageSize is the page size asked for (the API allows at most 100).
+	// +optional
+	// +kubebuilder:default=100
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	PageSize int32 `json:"pageSize,omitempty"`
+}
+
+// ConnectClustersSpec selects the environments whose connect clusters are listed.
+type ConnectClustersSpec struct {
+	// environments are Confluent environment ids, such as env-00000.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=64
+	// +kubebuilder:validation:items:Pattern=`^env-[a-z0-9]+$`
+	Environments []string `json:"environments"`
+}
+
+// AzureSpec configures listing Azure Microsoft.Confluent/organizations.
+type AzureSpec struct {
+	// endpoint is the Azure Resource Manager base URL.
+	// +optional
+	// +kubebuilder:default="https://management.azure.com"
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
+	Endpoint string `json:"endpoint,omitempty"`
+
+	// subscriptionID is the subscription whose organizations are listed.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+	SubscriptionID string `json:"subscriptionID"`
+
+	// resourceGroup limits the listing to one resource group; empty lists the whole
+	// subscription.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=90
+	// +kubebuilder:validation:Pattern=`^[-\w\._\(\)]+$`
+	ResourceGroup string `json:"resourceGroup,omitempty"`
+
+	// authorityHost is the Microsoft Entra ID (Azure AD) authority URL used to get tokens.
+	// +optional
+	// +kubebuilder:default="https://login.microsoftonline.com/"
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
+	AuthorityHost string `json:"authorityHost,omitempty"`
+}
+
+// CloudFoundryAPIVersion is a Cloud Controller API version.
+// +kubebuilder:validation:Enum=v2;v3
+type CloudFoundryAPIVersion string
+
+// The Cloud Controller API versions.
+const (
+	// CloudFoundryAPIV2 is the /v2 API, being switched off by current foundations.
+	CloudFoundryAPIV2 CloudFoundryAPIVersion = "v2"
+	// CloudFoundryAPIV3 is the /v3 API.
+	CloudFoundryAPIV3 CloudFoundryAPIVersion = "v3"
+)
+
+// CloudFoundrySpec configures listing Cloud Foundry organizations.
+type CloudFoundrySpec struct {
+	// apiURL is the Cloud Controller API base URL, such as https://api.sys.example.com.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
+	APIURL string `json:"apiURL"`
+
+	// tokenURL is the UAA token endpoint; empty discovers it from the API root.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
+	TokenURL string `json:"tokenURL,omitempty"`
+
+	// apiVersion is the Cloud Controller API to use; empty discovers it from the API root.
+	// +optional
+	APIVersion CloudFoundryAPIVersion `json:"apiVersion,omitempty"`
+
+	// query holds q filters, each as field, operator and value, such as name:foo,
+	// status:active or "name IN a,b".
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	// +kubebuilder:validation:items:MaxLength=1024
+	// +kubebuilder:validation:items:Pattern=`^(name|status|space_guid|user_guid|manager_guid|billing_manager_guid|auditor_guid)(:|>=|<=|<|>| IN ).+$`
+	Query []string `json:"query,omitempty"`
+
+	// pageSize is the page size asked for (the API allows at most 100).
+	// +optional
+	// +kubebuilder:default=100
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	PageSize int32 `json:"pageSize,omitempty"`
+}
+
+// CloudAccountStatus is what the operator observed on its last syncs.
+type CloudAccountStatus struct {
+	// observedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions are Ready, RateLimited, Reconciling and Stalled.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// lastSyncTime is when the last complete sync finished.
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// lastSyncDuration is how long the last complete sync took.
+	// +optional
+	LastSyncDuration *metav1.Duration `json:"lastSyncDuration,omitempty"`
+
+	// nextSyncTime is when the next sync is due.
+	// +optional
+	NextSyncTime *metav1.Time `json:"nextSyncTime,omitempty"`
+
+	// organizations is the number of Organization mirrors of this account.
+	// +optional
+	Organizations int32 `json:"organizations"`
+
+	// connectClusters is the number of ConnectCluster mirrors of this account.
+	// +optional
+	ConnectClusters int32 `json:"connectClusters"`
+
+	// rateLimit holds the last rate-limit figures the remote API sent.
+	// +optional
+	RateLimit *RateLimitStatus `json:"rateLimit,omitempty"`
+
+	// lastHandledSyncRequest is the value of the cloud.orgsync.io/sync-requested-at
+	// annotation that the last finished sync (complete or not) answered.
+	// +optional
+	LastHandledSyncRequest string `json:"lastHandledSyncRequest,omitempty"`
+}
+
+// RateLimitStatus holds the rate-limit figures of the last remote response that had any.
+type RateLimitStatus struct {
+	// limit is the request budget of the current window, when the provider says.
+	// +optional
+	Limit *int32 `json:"limit,omitempty"`
+
+	// remaining is the number of requests left in the current window.
+	// +optional
+	Remaining *int32 `json:"remaining,omitempty"`
+
+	// resetTime is when the current window ends.
+	// +optional
+	ResetTime *metav1.Time `json:"resetTime,omitempty"`
+
+	// waitUntil is when the account may call the remote API again; unset when it need
+	// not wait.
+	// +optional
+	WaitUntil *metav1.Time `json:"waitUntil,omitempty"`
+
+	// observedTime is when these figures were read.
+	// +optional
+	ObservedTime *metav1.Time `json:"observedTime,omitempty"`
+}
+
+// CloudAccount is a remote account whose organizations and connect clusters orgsync
+// mirrors as Organization and ConnectCluster objects.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,categories=orgsync
+// +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.provider`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Orgs",type=integer,JSONPath=`.status.organizations`
+// +kubebuilder:printcolumn:name="Connect-Clusters",type=integer,JSONPath=`.status.connectClusters`
+// +kubebuilder:printcolumn:name="Last-Sync",type=date,JSONPath=`.status.lastSyncTime`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type CloudAccount struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec says what to list and how.
+	// +required
+	Spec CloudAccountSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status CloudAccountStatus `json:"status,omitempty"`
+}
+
+// CloudAccountList is a list of CloudAccount.
+// +kubebuilder:object:root=true
+type CloudAccountList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []CloudAccount `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&CloudAccount{}, &CloudAccountList{})
+}
