@@ -88,6 +88,7 @@ func main() {
 	}
 	if err := (&controller.CloudAccountReconciler{
 		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("orgsync"),
 		Providers:               providers.Factory{}.New,

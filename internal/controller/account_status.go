@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -37,6 +36,7 @@ func isConditionTrue(acct *v1alpha1.CloudAccount, condType string) bool {
 func (r *CloudAccountReconciler) stalled(acct *v1alpha1.CloudAccount, reason string, err error) (ctrl.Result, error) {
 	msg := err.Error()
 	acct.Status.ObservedGeneration = acct.Generation
+	acct.Status.LastHandledSyncRequest = syncRequest(acct)
 	setCondition(acct, v1alpha1.ConditionReady, false, reason, msg)
 	setCondition(acct, v1alpha1.ConditionStalled, true, reason, msg)
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionReconciling)
@@ -74,6 +74,9 @@ func (r *CloudAccountReconciler) failed(ctx context.Context, acct *v1alpha1.Clou
 	}
 	// Transient remote trouble or a refused answer: back off through the workqueue.
 	msg := "listing incomplete, nothing pruned: " + err.Error()
+	acct.Status.LastHandledSyncRequest = syncRequest(acct)
+	// Due at once, so the workqueue's backoff retry runs a new sync.
+	acct.Status.NextSyncTime = &metav1.Time{Time: r.clock().Truncate(time.Second)}
 	setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonRemoteError, msg)
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
 	r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonRemoteError, "Sync", "%s", msg)
@@ -95,6 +98,7 @@ func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.C
 	acct.Status.NextSyncTime = &metav1.Time{Time: now.Add(wait).Truncate(time.Second)}
 	acct.Status.Organizations = int32(len(session.organizations))
 	acct.Status.ConnectClusters = int32(len(session.connectClusters))
+	acct.Status.LastHandledSyncRequest = syncRequest(acct)
 	if held == "" {
 		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonSynced,
 			fmt.Sprintf("mirrored %d organizations and %d connect clusters", len(session.organizations), len(session.connectClusters)))
@@ -105,12 +109,6 @@ func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.C
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionReconciling)
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
 
-	r.mu.Lock()
-	if r.secretVersions == nil {
-		r.secretVersions = map[types.UID]string{}
-	}
-	r.secretVersions[acct.UID] = session.secretVersion
-	r.mu.Unlock()
 	metrics.SyncDuration.WithLabelValues(provider, "complete").Observe(took.Seconds())
 	metrics.MirroredObjects.WithLabelValues("Organization", acct.Name).Set(float64(len(session.organizations)))
 	metrics.MirroredObjects.WithLabelValues("ConnectCluster", acct.Name).Set(float64(len(session.connectClusters)))

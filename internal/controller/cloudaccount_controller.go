@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -48,6 +49,9 @@ const (
 // CloudAccountReconciler syncs each CloudAccount's remote lists into mirrors.
 type CloudAccountReconciler struct {
 	client.Client
+	// APIReader reads past the cache; a sync starts only for an account that is still
+	// there, so a stale cached copy never re-creates the mirrors of a deleted account.
+	APIReader client.Reader
 	Scheme    *runtime.Scheme
 	Recorder  events.EventRecorder
 	Providers ProviderFactory
@@ -77,7 +81,10 @@ type CloudAccountReconciler struct {
 func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	acct := &v1alpha1.CloudAccount{}
 	if err := r.Get(ctx, req.NamespacedName, acct); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, r.sweepOrphans(ctx, req.Name)
+		}
+		return ctrl.Result{}, err
 	}
 	if !acct.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, acct)
@@ -86,7 +93,7 @@ func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		before := acct.DeepCopy()
 		controllerutil.AddFinalizer(acct, v1alpha1.FinalizerMirrors)
 		if err := r.Patch(ctx, acct, client.MergeFrom(before)); err != nil {
-			return ctrl.Result{}, fmt.Errorf("add finalizer: %w", err)
+			return ctrl.Result{}, client.IgnoreNotFound(fmt.Errorf("add finalizer: %w", err))
 		}
 	}
 
@@ -119,6 +126,7 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 	secret, err := r.credentials(ctx, acct)
 	if err != nil {
 		r.sessions.put(acct.UID, nil)
+		r.rememberSecret(acct.UID, "") // so the Secret's creation counts as a change
 		return r.stalled(acct, v1alpha1.ReasonCredentialsNotFound, err)
 	}
 
@@ -130,6 +138,10 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 		if wait, due := r.due(acct, secret.ResourceVersion, now); !due {
 			return ctrl.Result{RequeueAfter: wait}, nil
 		}
+		if gone, err := r.goneOrGoing(ctx, acct); gone || err != nil {
+			return ctrl.Result{}, err
+		}
+		r.rememberSecret(acct.UID, secret.ResourceVersion)
 		provider, err := r.Providers(acct, secret.Data, r.budget(acct.UID))
 		if err != nil {
 			return r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err)
@@ -164,6 +176,8 @@ func (r *CloudAccountReconciler) due(acct *v1alpha1.CloudAccount, secretVersion 
 	switch {
 	case acct.Status.ObservedGeneration != acct.Generation:
 		return 0, true
+	case syncRequest(acct) != "" && syncRequest(acct) != acct.Status.LastHandledSyncRequest:
+		return 0, true
 	case known && lastSecret != secretVersion:
 		return 0, true
 	case acct.Status.NextSyncTime == nil:
@@ -172,6 +186,24 @@ func (r *CloudAccountReconciler) due(acct *v1alpha1.CloudAccount, secretVersion 
 		return acct.Status.NextSyncTime.Sub(now), false
 	}
 	return 0, true
+}
+
+// goneOrGoing asks the API server whether the account was deleted or is being deleted
+// since the cache last heard of it.
+func (r *CloudAccountReconciler) goneOrGoing(ctx context.Context, acct *v1alpha1.CloudAccount) (bool, error) {
+	live := &v1alpha1.CloudAccount{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(acct), live); err != nil {
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, fmt.Errorf("read account: %w", err)
+	}
+	return live.UID != acct.UID || !live.DeletionTimestamp.IsZero(), nil
+}
+
+// syncRequest is the account's sync-now request, if any.
+func syncRequest(acct *v1alpha1.CloudAccount) string {
+	return acct.Annotations[v1alpha1.AnnotationSyncRequestedAt]
 }
 
 // credentials reads the account's Secret from the operator's namespace only.
@@ -185,6 +217,16 @@ func (r *CloudAccountReconciler) credentials(ctx context.Context, acct *v1alpha1
 		return nil, fmt.Errorf("read secret %s/%s: %w", key.Namespace, key.Name, err)
 	}
 	return secret, nil
+}
+
+// rememberSecret records the Secret version a sync started with ("" for none).
+func (r *CloudAccountReconciler) rememberSecret(uid types.UID, version string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.secretVersions == nil {
+		r.secretVersions = map[types.UID]string{}
+	}
+	r.secretVersions[uid] = version
 }
 
 func (r *CloudAccountReconciler) budget(uid types.UID) *cloud.Budget {
@@ -232,7 +274,7 @@ func (r *CloudAccountReconciler) finalize(ctx context.Context, acct *v1alpha1.Cl
 	}
 	before := acct.DeepCopy()
 	controllerutil.RemoveFinalizer(acct, v1alpha1.FinalizerMirrors)
-	if err := r.Patch(ctx, acct, client.MergeFrom(before)); err != nil {
+	if err := r.Patch(ctx, acct, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("remove finalizer: %w", err)
 	}
 	r.sessions.put(acct.UID, nil)
@@ -244,8 +286,38 @@ func (r *CloudAccountReconciler) finalize(ctx context.Context, acct *v1alpha1.Cl
 	return nil
 }
 
-// SetupWithManager watches accounts (spec changes only: status writes must not
-// retrigger a sync) and the credentials Secrets in the operator's namespace.
+// sweepOrphans deletes mirrors left by an account that is gone. The finalizer
+// normally does this, but a Delete that raced the finalizer being added removes the
+// account at once; where no garbage collector follows ownerReferences, nothing else
+// would delete what its last sync created.
+func (r *CloudAccountReconciler) sweepOrphans(ctx context.Context, account string) error {
+	sel := client.MatchingLabels{v1alpha1.LabelAccount: account}
+	kinds := []struct {
+		list client.ObjectList
+		obj  client.Object
+	}{
+		{&v1alpha1.OrganizationList{}, &v1alpha1.Organization{}},
+		{&v1alpha1.ConnectClusterList{}, &v1alpha1.ConnectCluster{}},
+	}
+	for _, k := range kinds {
+		if err := r.List(ctx, k.list, sel, client.Limit(1)); err != nil {
+			return err
+		}
+		if meta.LenList(k.list) == 0 {
+			continue
+		}
+		if err := r.DeleteAllOf(ctx, k.obj, sel); err != nil {
+			return fmt.Errorf("delete mirrors of deleted account %s: %w", account, err)
+		}
+		metrics.APIServerWrites.WithLabelValues("deletecollection", kindOf(k.obj)).Inc()
+		logf.FromContext(ctx).Info("deleted the mirrors of a deleted account", "kind", kindOf(k.obj))
+	}
+	metrics.ForgetAccount(account)
+	return nil
+}
+
+// SetupWithManager watches accounts (spec and annotation changes only: status writes
+// must not retrigger a sync) and the credentials Secrets in the operator's namespace.
 func (r *CloudAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.CloudAccount{}, secretRefIndex,
 		func(o client.Object) []string {
@@ -258,7 +330,8 @@ func (r *CloudAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		workers = 4
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.CloudAccount{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1alpha1.CloudAccount{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.accountsForSecret)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("cloudaccount").
