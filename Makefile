@@ -97,8 +97,9 @@ run: manifests generate fmt vet ## Run the operator from your host against the c
 	go run .
 
 .PHONY: demo
-demo: ## Run the demo.
-	go run ./cmd/demo
+HOLD ?=
+demo: ## Sync simulated Confluent, Azure and Cloud Foundry lists into a local control plane and show them (HOLD=1 keeps it running).
+	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go run ./cmd/demo $(if $(HOLD),-hold)
 
 .PHONY: docker-build
 docker-build: ## Build the manager image.

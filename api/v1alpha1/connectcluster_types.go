@@ -20,8 +20,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Cloud is the cloud service provider a connect cluster's metadata lives in.
-// +kubebuilder:validation:Enum=AWS;GCP;AZURE
+// Cloud is the cloud service provider a connect cluster's metadata lives in. It is
+// mirrored as the remote API reports it, without an enum: a cloud the API adds later
+// must not block every status write of the account.
 type Cloud string
 
 // The clouds the usm/v1 API reports.

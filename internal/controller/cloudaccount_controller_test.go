@@ -1,4 +1,4 @@
-package controller
+package controller_test
 
 import (
 	"fmt"
@@ -209,11 +209,11 @@ var _ = Describe("CloudAccount sync", func() {
 
 			It("writes nothing to the API server when the remote list is unchanged", func() {
 				waitSynced(acct.Name, "")
-				before := writes.mirrorWrites()
+				before := writes.MirrorWrites()
 				requests := sim.Count(pc.orgList)
 				waitSynced(acct.Name, requestSync(acct.Name))
 				Expect(sim.Count(pc.orgList)).To(BeNumerically(">", requests), "the second sync must really list again")
-				Expect(writes.mirrorWrites()-before).To(BeZero(), "writes during an unchanged sync: %v", writes.snapshot())
+				Expect(writes.MirrorWrites()-before).To(BeZero(), "writes during an unchanged sync: %v", writes.Snapshot())
 			})
 
 			It("deletes nothing when a page in the middle fails", func() {
@@ -359,9 +359,9 @@ var _ = Describe("At scale", func() {
 			Expect(synced.Status.Organizations).To(BeEquivalentTo(1000))
 			Expect(organizationsOf(acct.Name)).To(HaveLen(1000))
 			Expect(connectClustersOf(acct.Name)).To(HaveLen(pc.connectClusters(bigSim)))
-			before := writes.mirrorWrites()
+			before := writes.MirrorWrites()
 			waitSyncedWithin(acct.Name, requestSync(acct.Name), 3*time.Minute)
-			Expect(writes.mirrorWrites() - before).To(BeZero())
+			Expect(writes.MirrorWrites() - before).To(BeZero())
 		})
 	}
 })
@@ -488,3 +488,5 @@ func snapshot(s *cloudsim.Server) func() {
 		s.CFOrganizations().Add(cf...)
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }

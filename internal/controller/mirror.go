@@ -27,10 +27,7 @@ type mirrorWriter struct {
 
 // desiredOrganization is the mirror of one remote organization, status included.
 func desiredOrganization(acct *v1alpha1.CloudAccount, org cloud.Organization) *v1alpha1.Organization {
-	state := v1alpha1.ProvisioningState(org.State)
-	if state == "" {
-		state = v1alpha1.StateUnknown
-	}
+	state := normalizedState(org.State)
 	return &v1alpha1.Organization{
 		ObjectMeta: metav1.ObjectMeta{Name: MirrorName(acct.Name, org.ID), Labels: mirrorLabels(acct)},
 		Spec: v1alpha1.OrganizationSpec{
@@ -72,6 +69,18 @@ func desiredConnectCluster(acct *v1alpha1.CloudAccount, cc cloud.ConnectCluster)
 			EnvironmentResourceName:           cc.EnvironmentResourceName,
 		},
 	}
+}
+
+// normalizedState maps a provider's state onto the API's enum; anything else is
+// Unknown, so a state the remote API adds later cannot make status writes fail.
+func normalizedState(s cloud.State) v1alpha1.ProvisioningState {
+	switch st := v1alpha1.ProvisioningState(s); st {
+	case v1alpha1.StateAccepted, v1alpha1.StateCreating, v1alpha1.StateUpdating, v1alpha1.StateDeleting,
+		v1alpha1.StateSucceeded, v1alpha1.StateFailed, v1alpha1.StateCanceled, v1alpha1.StateDeleted,
+		v1alpha1.StateSuspended:
+		return st
+	}
+	return v1alpha1.StateUnknown
 }
 
 func mirrorLabels(acct *v1alpha1.CloudAccount) map[string]string {

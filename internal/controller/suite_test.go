@@ -1,14 +1,9 @@
-package controller
+package controller_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,16 +24,18 @@ import (
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/cloudsim"
+	"github.com/orgsync/orgsync/internal/controller"
+	"github.com/orgsync/orgsync/internal/devenv"
 	"github.com/orgsync/orgsync/internal/providers"
 )
 
-const operatorNamespace = "orgsync-system"
+const operatorNamespace = devenv.Namespace
 
 var (
 	testEnv   *envtest.Environment
 	k8sClient client.Client
 	scheme    = runtime.NewScheme()
-	writes    = &writeCounter{}
+	writes    = &devenv.WriteCounter{}
 	// sim serves small lists for behaviour tests; bigSim serves the at-scale lists.
 	sim, bigSim *cloudsim.Server
 	suiteCtx    context.Context
@@ -88,20 +85,20 @@ var _ = BeforeSuite(func() {
 	// The manager's requests go through writes, which counts what reaches the API server.
 	mgrCfg := rest.CopyConfig(cfg)
 	mgrCfg.QPS, mgrCfg.Burst = 500, 1000
-	mgrCfg.Wrap(writes.wrap)
+	mgrCfg.Wrap(writes.Wrap)
 	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  CacheOptions(operatorNamespace),
+		Cache:                  controller.CacheOptions(operatorNamespace),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&CloudAccountReconciler{
+	Expect((&controller.CloudAccountReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),
 		Recorder:  mgr.GetEventRecorder("orgsync"),
-		Providers: providers.Factory{Transport: trusting(sim, bigSim)}.New,
+		Providers: providers.Factory{Transport: devenv.Trusting(sim, bigSim)}.New,
 		Namespace: operatorNamespace,
 	}).SetupWithManager(mgr)).To(Succeed())
 	go func() {
@@ -123,74 +120,3 @@ var _ = AfterSuite(func() {
 		Expect(testEnv.Stop()).To(Succeed())
 	}
 })
-
-// trusting is a transport that trusts the simulators' self-signed certificates.
-func trusting(servers ...*cloudsim.Server) http.RoundTripper {
-	pool := x509.NewCertPool()
-	for _, s := range servers {
-		pool.AppendCertsFromPEM(s.CertificatePEM())
-	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return t
-}
-
-// writeCounter counts the manager's writes to mirror resources as they go over the wire.
-type writeCounter struct {
-	mu     sync.Mutex
-	counts map[string]int
-}
-
-func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if req.Method != http.MethodGet && strings.Contains(req.URL.Path, "/apis/cloud.orgsync.io/") {
-			w.mu.Lock()
-			if w.counts == nil {
-				w.counts = map[string]int{}
-			}
-			w.counts[req.Method+" "+resourceOf(req.URL.Path)]++
-			w.mu.Unlock()
-		}
-		return rt.RoundTrip(req)
-	})
-}
-
-// mirrorWrites is the number of writes to Organizations and ConnectClusters so far.
-func (w *writeCounter) mirrorWrites() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for k, v := range w.counts {
-		if strings.Contains(k, "organizations") || strings.Contains(k, "connectclusters") {
-			n += v
-		}
-	}
-	return n
-}
-
-func (w *writeCounter) snapshot() map[string]int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range w.counts {
-		out[k] = v
-	}
-	return out
-}
-
-// resourceOf turns /apis/cloud.orgsync.io/v1alpha1/organizations/x/status into organizations/status.
-func resourceOf(path string) string {
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	if len(parts) < 4 {
-		return path
-	}
-	res := parts[3]
-	if len(parts) >= 6 {
-		res += "/" + parts[5]
-	}
-	return res
-}
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,0 +1,297 @@
+// Package devenv runs orgsync end to end on one machine: a local control plane
+// (envtest's kube-apiserver and etcd), the cloudsim remote-API simulator and the
+// operator's manager in-process. The demo and the benchmark are built on it.
+package devenv
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/cloudsim"
+	"github.com/orgsync/orgsync/internal/controller"
+	"github.com/orgsync/orgsync/internal/providers"
+)
+
+// Namespace is where the operator reads credentials Secrets.
+const Namespace = "orgsync-system"
+
+// Options configure an environment.
+type Options struct {
+	// CRDDir holds the CRD manifests (config/crd/bases).
+	CRDDir string
+	// Sim is the simulated remote world.
+	Sim cloudsim.Config
+	// KubeconfigPath, when set, receives a kubeconfig for the local control plane.
+	KubeconfigPath string
+}
+
+// Env is a running environment.
+type Env struct {
+	Client client.Client
+	Sim    *cloudsim.Server
+	Writes *WriteCounter
+	// Kubeconfig is the path of the written kubeconfig, if any.
+	Kubeconfig string
+
+	testEnv *envtest.Environment
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+// Start brings up the control plane, the simulator and the manager. KUBEBUILDER_ASSETS
+// must name the control plane binaries (hack/envtest-assets.sh prints it).
+func Start(ctx context.Context, opts Options) (*Env, error) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return nil, errors.New("KUBEBUILDER_ASSETS is unset: run through make, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
+	}
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+
+	e := &Env{Writes: &WriteCounter{}, done: make(chan error, 1)}
+	e.testEnv = &envtest.Environment{CRDDirectoryPaths: []string{opts.CRDDir}, ErrorIfCRDPathMissing: true}
+	cfg, err := e.testEnv.Start()
+	if err != nil {
+		return nil, fmt.Errorf("start the control plane: %w", err)
+	}
+	if e.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	if err := e.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	if opts.KubeconfigPath != "" {
+		if err := writeKubeconfig(e.testEnv, opts.KubeconfigPath); err != nil {
+			e.Stop()
+			return nil, err
+		}
+		e.Kubeconfig = opts.KubeconfigPath
+	}
+	e.Sim = cloudsim.New(opts.Sim)
+	e.Sim.StartTLS()
+
+	mgrCfg := rest.CopyConfig(cfg)
+	mgrCfg.QPS, mgrCfg.Burst = 500, 1000
+	mgrCfg.Wrap(e.Writes.Wrap)
+	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  controller.CacheOptions(Namespace),
+	})
+	if err != nil {
+		e.Stop()
+		return nil, err
+	}
+	if err := (&controller.CloudAccountReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("orgsync"),
+		Providers: providers.Factory{Transport: Trusting(e.Sim)}.New,
+		Namespace: Namespace,
+	}).SetupWithManager(mgr); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	mgrCtx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	go func() { e.done <- mgr.Start(mgrCtx) }()
+	return e, nil
+}
+
+// Stop shuts everything down.
+func (e *Env) Stop() {
+	if e.cancel != nil {
+		e.cancel()
+		<-e.done
+	}
+	if e.Sim != nil {
+		e.Sim.Close()
+	}
+	if e.testEnv != nil {
+		_ = e.testEnv.Stop()
+	}
+}
+
+// Trusting is a transport that trusts the simulators' self-signed certificates.
+func Trusting(servers ...*cloudsim.Server) http.RoundTripper {
+	pool := x509.NewCertPool()
+	for _, s := range servers {
+		pool.AppendCertsFromPEM(s.CertificatePEM())
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return t
+}
+
+// AccountSpec returns a CloudAccount spec reading the simulator's lists for provider,
+// and the credentials Secret data the simulator accepts.
+func AccountSpec(sim *cloudsim.Server, provider v1alpha1.Provider) (v1alpha1.CloudAccountSpec, map[string]string) {
+	cfg := sim.Config()
+	switch provider {
+	case v1alpha1.ProviderConfluentCloud:
+		c := cfg.Confluent.Credentials[0]
+		return v1alpha1.CloudAccountSpec{Provider: provider, ConfluentCloud: &v1alpha1.ConfluentCloudSpec{
+				Endpoint: sim.URL(), ConnectClusters: &v1alpha1.ConnectClustersSpec{Environments: cfg.Confluent.Environments},
+			}},
+			map[string]string{"apiKey": c.APIKey, "apiSecret": c.APISecret}
+	case v1alpha1.ProviderAzure:
+		c := cfg.Azure.Credentials[0]
+		return v1alpha1.CloudAccountSpec{Provider: provider, Azure: &v1alpha1.AzureSpec{
+				Endpoint: sim.URL(), AuthorityHost: sim.URL() + "/", SubscriptionID: cfg.Azure.Subscriptions[0],
+			}},
+			map[string]string{"tenantID": c.TenantID, "clientID": c.ClientID, "clientSecret": c.ClientSecret}
+	default:
+		c := cfg.CloudFoundry.Credentials[0]
+		return v1alpha1.CloudAccountSpec{Provider: v1alpha1.ProviderCloudFoundry, CloudFoundry: &v1alpha1.CloudFoundrySpec{APIURL: sim.URL()}},
+			map[string]string{"username": c.Username, "password": c.Password}
+	}
+}
+
+// CreateAccount creates a Secret and a CloudAccount named name.
+func (e *Env) CreateAccount(ctx context.Context, name string, spec v1alpha1.CloudAccountSpec, creds map[string]string) error {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: Namespace}, StringData: creds}
+	if err := e.Client.Create(ctx, secret); err != nil {
+		return err
+	}
+	spec.CredentialsSecretRef = v1alpha1.SecretReference{Name: secret.Name}
+	return e.Client.Create(ctx, &v1alpha1.CloudAccount{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec})
+}
+
+// RequestSync asks for a sync now and returns the request's token.
+func (e *Env) RequestSync(ctx context.Context, name string) (string, error) {
+	acct := &v1alpha1.CloudAccount{}
+	if err := e.Client.Get(ctx, client.ObjectKey{Name: name}, acct); err != nil {
+		return "", err
+	}
+	before := acct.DeepCopy()
+	token := time.Now().UTC().Format(time.RFC3339Nano)
+	metav1.SetMetaDataAnnotation(&acct.ObjectMeta, v1alpha1.AnnotationSyncRequestedAt, token)
+	return token, e.Client.Patch(ctx, acct, client.MergeFrom(before))
+}
+
+// WaitSynced waits for a complete sync (the one answering token, when given).
+func (e *Env) WaitSynced(ctx context.Context, name, token string) (*v1alpha1.CloudAccount, error) {
+	for {
+		acct := &v1alpha1.CloudAccount{}
+		if err := e.Client.Get(ctx, client.ObjectKey{Name: name}, acct); err != nil {
+			return nil, err
+		}
+		handled := token == "" || acct.Status.LastHandledSyncRequest == token
+		if acct.Status.LastSyncTime != nil && handled {
+			return acct, nil
+		}
+		if c := meta.FindStatusCondition(acct.Status.Conditions, v1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+			return acct, fmt.Errorf("account %s stalled: %s: %s", name, c.Reason, c.Message)
+		}
+		select {
+		case <-ctx.Done():
+			return acct, fmt.Errorf("waiting for account %s: %w", name, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// WriteCounter counts the writes that reach the API server for orgsync's kinds,
+// as they go over the wire.
+type WriteCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// Wrap is a rest.Config transport wrapper.
+func (w *WriteCounter) Wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Method != http.MethodGet && strings.Contains(req.URL.Path, "/apis/cloud.orgsync.io/") {
+			w.mu.Lock()
+			if w.counts == nil {
+				w.counts = map[string]int{}
+			}
+			w.counts[req.Method+" "+resourceOf(req.URL.Path)]++
+			w.mu.Unlock()
+		}
+		return rt.RoundTrip(req)
+	})
+}
+
+// MirrorWrites is the number of writes to Organizations and ConnectClusters so far.
+func (w *WriteCounter) MirrorWrites() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for k, v := range w.counts {
+		if strings.Contains(k, "organizations") || strings.Contains(k, "connectclusters") {
+			n += v
+		}
+	}
+	return n
+}
+
+// Snapshot returns the counts by "METHOD resource[/subresource]".
+func (w *WriteCounter) Snapshot() map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make(map[string]int, len(w.counts))
+	for k, v := range w.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// resourceOf turns /apis/cloud.orgsync.io/v1alpha1/organizations/x/status into organizations/status.
+func resourceOf(path string) string {
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if len(parts) < 4 {
+		return path
+	}
+	res := parts[3]
+	if len(parts) >= 6 {
+		res += "/" + parts[5]
+	}
+	return res
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// writeKubeconfig writes a kubeconfig for an admin user of the local control plane.
+func writeKubeconfig(env *envtest.Environment, path string) error {
+	user, err := env.AddUser(envtest.User{Name: "demo-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
