@@ -102,6 +102,11 @@ demo: ## Sync simulated Confluent, Azure and Cloud Foundry lists into a local co
 	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go run ./cmd/demo $(if $(HOLD),-hold)
 
 .PHONY: docker-build
+SIZES ?= 1000,10000
+.PHONY: bench
+bench: ## Measure first and unchanged syncs per provider against the simulator and print a table (SIZES=1000,10000).
+	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go run ./cmd/bench -sizes $(SIZES)
+
 docker-build: ## Build the manager image.
 	$(CONTAINER_TOOL) build -t $(IMG) .
 

@@ -64,6 +64,9 @@ type CloudAccountReconciler struct {
 	sessions sessions
 	mu       sync.Mutex
 	budgets  map[types.UID]*cloud.Budget
+	// providers keeps each account's provider, and with it its OAuth tokens and
+	// discovered endpoints, until the spec or the Secret changes.
+	providers map[types.UID]cachedProvider
 	// secretVersions remembers the Secret version each account last synced with, so a
 	// change to the Secret starts a sync at once.
 	secretVersions map[types.UID]string
@@ -142,7 +145,7 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 			return ctrl.Result{}, err
 		}
 		r.rememberSecret(acct.UID, secret.ResourceVersion)
-		provider, err := r.Providers(acct, secret.Data, r.budget(acct.UID))
+		provider, err := r.provider(acct, secret)
 		if err != nil {
 			return r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err)
 		}
@@ -219,6 +222,34 @@ func (r *CloudAccountReconciler) credentials(ctx context.Context, acct *v1alpha1
 	return secret, nil
 }
 
+type cachedProvider struct {
+	generation    int64
+	secretVersion string
+	provider      cloud.Provider
+}
+
+// provider returns the account's provider, building it when the spec or the Secret
+// changed since the last one.
+func (r *CloudAccountReconciler) provider(acct *v1alpha1.CloudAccount, secret *corev1.Secret) (cloud.Provider, error) {
+	r.mu.Lock()
+	c, ok := r.providers[acct.UID]
+	r.mu.Unlock()
+	if ok && c.generation == acct.Generation && c.secretVersion == secret.ResourceVersion {
+		return c.provider, nil
+	}
+	p, err := r.Providers(acct, secret.Data, r.budget(acct.UID))
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.providers == nil {
+		r.providers = map[types.UID]cachedProvider{}
+	}
+	r.providers[acct.UID] = cachedProvider{generation: acct.Generation, secretVersion: secret.ResourceVersion, provider: p}
+	return p, nil
+}
+
 // rememberSecret records the Secret version a sync started with ("" for none).
 func (r *CloudAccountReconciler) rememberSecret(uid types.UID, version string) {
 	r.mu.Lock()
@@ -280,6 +311,7 @@ func (r *CloudAccountReconciler) finalize(ctx context.Context, acct *v1alpha1.Cl
 	r.sessions.put(acct.UID, nil)
 	r.mu.Lock()
 	delete(r.budgets, acct.UID)
+	delete(r.providers, acct.UID)
 	delete(r.secretVersions, acct.UID)
 	r.mu.Unlock()
 	metrics.ForgetAccount(acct.Name)
