@@ -30,11 +30,31 @@ func isConditionTrue(acct *v1alpha1.CloudAccount, condType string) bool {
 	return meta.IsStatusConditionTrue(acct.Status.Conditions, condType)
 }
 
+// beginSession marks a new sync: Reconciling until the first complete sync, and
+// after a spec change until the new generation has synced once; a Stalled verdict
+// from earlier credentials or configuration no longer holds.
+func beginSession(acct *v1alpha1.CloudAccount) {
+	if acct.Status.LastSyncTime == nil {
+		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing, "first sync in progress")
+	} else if acct.Status.ObservedGeneration != acct.Generation {
+		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing,
+			fmt.Sprintf("syncing generation %d", acct.Generation))
+	}
+	if meta.IsStatusConditionTrue(acct.Status.Conditions, v1alpha1.ConditionStalled) {
+		meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
+		meta.SetStatusCondition(&acct.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionUnknown,
+			Reason: v1alpha1.ReasonSyncing, Message: "retrying with the current credentials and configuration", ObservedGeneration: acct.Generation})
+	}
+}
+
 // stalled records a problem that retrying soon will not fix (credentials, configuration):
 // Ready=False and Stalled=True, one Warning event, and a retry on the sync interval —
 // not a hot loop. A Secret or spec change retries at once.
 func (r *CloudAccountReconciler) stalled(acct *v1alpha1.CloudAccount, reason string, err error) (ctrl.Result, error) {
 	msg := err.Error()
+	if meta.FindStatusCondition(acct.Status.Conditions, v1alpha1.ConditionRateLimited) != nil {
+		setCondition(acct, v1alpha1.ConditionRateLimited, false, v1alpha1.ReasonNotRateLimited, "")
+	}
 	acct.Status.ObservedGeneration = acct.Generation
 	acct.Status.LastHandledSyncRequest = syncRequest(acct)
 	setCondition(acct, v1alpha1.ConditionReady, false, reason, msg)
@@ -58,7 +78,9 @@ func (r *CloudAccountReconciler) rateLimited(acct *v1alpha1.CloudAccount, sessio
 		session.rateLimited = true
 		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonRateLimited, "Sync", "%s", msg)
 	}
-	return ctrl.Result{RequeueAfter: rl.Wait}
+	// A zero wait (Retry-After: 0, or a reset already past by our clock) would make
+	// controller-runtime forget the item: the session would never resume.
+	return ctrl.Result{RequeueAfter: max(rl.Wait, time.Second)}
 }
 
 // failed handles a listing that stopped part-way: nothing is pruned.
@@ -71,8 +93,13 @@ func (r *CloudAccountReconciler) failed(ctx context.Context, acct *v1alpha1.Clou
 		return r.stalled(acct, v1alpha1.ReasonForbidden, err)
 	case errors.Is(err, cloud.ErrBadRequest), errors.Is(err, cloud.ErrNotFound):
 		return r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err)
+	case errors.Is(err, cloud.ErrUnsafe):
+		// A foreign next link, a looping token or an absurd listing will not fix itself
+		// in seconds; retrying from page one at once would only repeat it.
+		return r.stalled(acct, v1alpha1.ReasonRemoteError, err)
 	}
 	// Transient remote trouble or a refused answer: back off through the workqueue.
+	setCondition(acct, v1alpha1.ConditionRateLimited, false, v1alpha1.ReasonNotRateLimited, "")
 	msg := "listing incomplete, nothing pruned: " + err.Error()
 	acct.Status.LastHandledSyncRequest = syncRequest(acct)
 	// Due at once, so the workqueue's backoff retry runs a new sync.
@@ -85,9 +112,16 @@ func (r *CloudAccountReconciler) failed(ctx context.Context, acct *v1alpha1.Clou
 
 // completed prunes after a complete listing and records the sync.
 func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession) (ctrl.Result, error) {
-	held, err := r.prune(ctx, acct, session)
-	if err != nil {
-		return r.failed(ctx, acct, session, fmt.Errorf("prune: %w", err))
+	held, deferred := "", false
+	if session.rateLimited {
+		// Pages read before and after a long wait may not line up (offset paging
+		// shifts when items vanish), so an item may be missing here that still exists.
+		deferred = true
+	} else {
+		var err error
+		if held, err = r.prune(ctx, acct, session); err != nil {
+			return r.failed(ctx, acct, session, fmt.Errorf("prune: %w", err))
+		}
 	}
 	now := r.clock()
 	provider := string(acct.Spec.Provider)
@@ -100,8 +134,14 @@ func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.C
 	acct.Status.ConnectClusters = int32(len(session.connectClusters))
 	acct.Status.LastHandledSyncRequest = syncRequest(acct)
 	if held == "" {
-		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonSynced,
-			fmt.Sprintf("mirrored %d organizations and %d connect clusters", len(session.organizations), len(session.connectClusters)))
+		msg := fmt.Sprintf("mirrored %d organizations and %d connect clusters", len(session.organizations), len(session.connectClusters))
+		if n := session.skipped.Load(); n > 0 {
+			msg += fmt.Sprintf("; %d remote items skipped because the API server refused them (see events)", n)
+		}
+		if deferred {
+			msg += "; pruning deferred to the next sync, as this listing waited out a rate limit"
+		}
+		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonSynced, msg)
 	} else {
 		setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonPruneHeldBack, held)
 	}

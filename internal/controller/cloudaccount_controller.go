@@ -5,9 +5,13 @@ package controller
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -70,6 +74,8 @@ type CloudAccountReconciler struct {
 	// secretVersions remembers the Secret version each account last synced with, so a
 	// change to the Secret starts a sync at once.
 	secretVersions map[types.UID]string
+	// uids maps account names to UIDs, to forget a deleted account's state.
+	uids map[string]types.UID
 }
 
 // +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts,verbs=get;list;watch;update;patch
@@ -85,6 +91,7 @@ func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	acct := &v1alpha1.CloudAccount{}
 	if err := r.Get(ctx, req.NamespacedName, acct); err != nil {
 		if apierrors.IsNotFound(err) {
+			r.forget(req.Name)
 			return ctrl.Result{}, r.sweepOrphans(ctx, req.Name)
 		}
 		return ctrl.Result{}, err
@@ -99,6 +106,13 @@ func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			return ctrl.Result{}, client.IgnoreNotFound(fmt.Errorf("add finalizer: %w", err))
 		}
 	}
+
+	r.mu.Lock()
+	if r.uids == nil {
+		r.uids = map[string]types.UID{}
+	}
+	r.uids[acct.Name] = acct.UID
+	r.mu.Unlock()
 
 	original := acct.DeepCopy()
 	defer func() {
@@ -116,6 +130,8 @@ func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		r.sessions.put(acct.UID, nil)
 		acct.Status.NextSyncTime = nil
 		acct.Status.ObservedGeneration = acct.Generation
+		meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionRateLimited)
 		return ctrl.Result{}, nil
 	}
 	return r.sync(ctx, acct)
@@ -133,30 +149,33 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 		return r.stalled(acct, v1alpha1.ReasonCredentialsNotFound, err)
 	}
 
+	secretVersion := dataHash(secret.Data)
 	session := r.sessions.get(acct.UID)
-	if session != nil && (session.generation != acct.Generation || session.secretVersion != secret.ResourceVersion) {
+	if session != nil && (session.generation != acct.Generation || session.secretVersion != secretVersion) {
 		session = nil // the spec or credentials changed under it: start over
 	}
 	if session == nil {
-		if wait, due := r.due(acct, secret.ResourceVersion, now); !due {
+		if wait, due := r.due(acct, secretVersion, now); !due {
 			return ctrl.Result{RequeueAfter: wait}, nil
 		}
 		if gone, err := r.goneOrGoing(ctx, acct); gone || err != nil {
 			return ctrl.Result{}, err
 		}
-		r.rememberSecret(acct.UID, secret.ResourceVersion)
-		provider, err := r.provider(acct, secret)
+		r.rememberSecret(acct.UID, secretVersion)
+		provider, err := r.provider(acct, secret.Data, secretVersion)
 		if err != nil {
 			return r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err)
 		}
-		session = newSession(acct, secret.ResourceVersion, provider, &mirrorWriter{client: r.Client, scheme: r.Scheme}, now)
+		session = newSession(acct, secretVersion, provider, r.mirrorWriter(), now)
+		session.onSkipped = func(kind, name string, err error) {
+			log.Error(err, "remote item refused by the API server; skipped", "kind", kind, "name", name)
+			r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, "InvalidRemoteItem", "Sync", "%s %s skipped: %v", kind, name, err)
+		}
 		r.sessions.put(acct.UID, session)
+		beginSession(acct)
 		log.V(1).Info("sync started", "lists", len(session.lists))
 	}
 	acct.Status.ObservedGeneration = acct.Generation
-	if acct.Status.LastSyncTime == nil {
-		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing, "first sync in progress")
-	}
 
 	err = session.run(ctx)
 	r.recordRateLimit(acct)
@@ -230,14 +249,14 @@ type cachedProvider struct {
 
 // provider returns the account's provider, building it when the spec or the Secret
 // changed since the last one.
-func (r *CloudAccountReconciler) provider(acct *v1alpha1.CloudAccount, secret *corev1.Secret) (cloud.Provider, error) {
+func (r *CloudAccountReconciler) provider(acct *v1alpha1.CloudAccount, data map[string][]byte, secretVersion string) (cloud.Provider, error) {
 	r.mu.Lock()
 	c, ok := r.providers[acct.UID]
 	r.mu.Unlock()
-	if ok && c.generation == acct.Generation && c.secretVersion == secret.ResourceVersion {
+	if ok && c.generation == acct.Generation && c.secretVersion == secretVersion {
 		return c.provider, nil
 	}
-	p, err := r.Providers(acct, secret.Data, r.budget(acct.UID))
+	p, err := r.Providers(acct, data, r.budget(acct.UID))
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +265,7 @@ func (r *CloudAccountReconciler) provider(acct *v1alpha1.CloudAccount, secret *c
 	if r.providers == nil {
 		r.providers = map[types.UID]cachedProvider{}
 	}
-	r.providers[acct.UID] = cachedProvider{generation: acct.Generation, secretVersion: secret.ResourceVersion, provider: p}
+	r.providers[acct.UID] = cachedProvider{generation: acct.Generation, secretVersion: secretVersion, provider: p}
 	return p, nil
 }
 
@@ -308,14 +327,40 @@ func (r *CloudAccountReconciler) finalize(ctx context.Context, acct *v1alpha1.Cl
 	if err := r.Patch(ctx, acct, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("remove finalizer: %w", err)
 	}
-	r.sessions.put(acct.UID, nil)
-	r.mu.Lock()
-	delete(r.budgets, acct.UID)
-	delete(r.providers, acct.UID)
-	delete(r.secretVersions, acct.UID)
-	r.mu.Unlock()
+	r.forget(acct.Name)
 	metrics.ForgetAccount(acct.Name)
 	return nil
+}
+
+// forget drops what the reconciler keeps in memory for a deleted account.
+func (r *CloudAccountReconciler) forget(account string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	uid, ok := r.uids[account]
+	if !ok {
+		return
+	}
+	delete(r.uids, account)
+	r.sessions.put(uid, nil)
+	delete(r.budgets, uid)
+	delete(r.providers, uid)
+	delete(r.secretVersions, uid)
+}
+
+// dataHash identifies a Secret's content: a change to its labels alone must not
+// restart a listing or fetch new tokens.
+func dataHash(data map[string][]byte) string {
+	keys := slices.Sorted(maps.Keys(data))
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%d:%s%d:", len(k), k, len(data[k]))
+		h.Write(data[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (r *CloudAccountReconciler) mirrorWriter() *mirrorWriter {
+	return &mirrorWriter{client: r.Client, reader: r.APIReader, scheme: r.Scheme}
 }
 
 // sweepOrphans deletes mirrors left by an account that is gone. The finalizer

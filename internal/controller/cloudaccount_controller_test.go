@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -16,6 +17,7 @@ import (
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/cloudsim"
+	"github.com/orgsync/orgsync/internal/metrics"
 )
 
 // providerCase is how one provider's account is set up against a simulator, and how
@@ -181,6 +183,11 @@ var _ = Describe("CloudAccount sync", func() {
 					Expect(ready.ObservedGeneration).To(Equal(o.Generation))
 				}
 				Expect(connectClustersOf(acct.Name)).To(HaveLen(pc.connectClusters(sim)))
+
+				// The same facts on the metrics endpoint.
+				Expect(testutil.ToFloat64(metrics.MirroredObjects.WithLabelValues("Organization", acct.Name))).To(BeEquivalentTo(len(remote)))
+				Expect(testutil.ToFloat64(metrics.LastSuccessfulSync.WithLabelValues(acct.Name))).To(BeNumerically(">=", float64(synced.Status.LastSyncTime.Unix())))
+				Expect(testutil.ToFloat64(metrics.RemoteRequests.WithLabelValues(string(pc.provider), "list_organizations", "200"))).To(BeNumerically(">", 0))
 			})
 
 			It("shows a remote change, an addition and a removal after one sync", func() {
@@ -321,6 +328,47 @@ var _ = Describe("CloudAccount sync", func() {
 			Expect(kept).NotTo(BeNil())
 			Expect(meta.FindStatusCondition(kept.Status.Conditions, v1alpha1.ConditionReady)).To(
 				And(HaveField("Status", metav1.ConditionFalse), HaveField("Reason", v1alpha1.ReasonNotFoundRemotely)))
+		})
+
+		It("defers pruning after a listing that waited out a rate limit, then prunes", func() {
+			acct := createAccount(pc, sim, pc.secret, nil)
+			defer deleteAccount(acct)
+			waitSynced(acct.Name, "")
+			count := len(organizationsOf(acct.Name))
+			pc.remove(sim, keys(pc.remote(sim))[0])
+			sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultTooManyRequests, Endpoint: pc.orgList, Page: 2, Times: 1, RetryAfter: time.Second})
+			defer sim.ClearFaults()
+			waitSynced(acct.Name, requestSync(acct.Name))
+			Expect(organizationsOf(acct.Name)).To(HaveLen(count))
+			Expect(meta.FindStatusCondition(getAccount(acct.Name).Status.Conditions, v1alpha1.ConditionReady).Message).To(ContainSubstring("pruning deferred"))
+			waitSynced(acct.Name, requestSync(acct.Name))
+			Expect(organizationsOf(acct.Name)).To(HaveLen(count - 1))
+		})
+
+		It("puts back an account label someone removed from a mirror", func() {
+			acct := createAccount(pc, sim, pc.secret, nil)
+			defer deleteAccount(acct)
+			waitSynced(acct.Name, "")
+			victim := organizationsOf(acct.Name)[0]
+			before := victim.DeepCopy()
+			delete(victim.Labels, v1alpha1.LabelAccount)
+			Expect(k8sClient.Patch(suiteCtx, &victim, client.MergeFrom(before))).To(Succeed())
+			synced := waitSynced(acct.Name, requestSync(acct.Name))
+			Expect(meta.IsStatusConditionTrue(synced.Status.Conditions, v1alpha1.ConditionReady)).To(BeTrue())
+			Expect(organizationsOf(acct.Name)).To(ContainElement(HaveField("Name", victim.Name)))
+		})
+
+		It("stalls instead of following a next link to another origin", func() {
+			sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultForeignNext, Endpoint: pc.orgList, Page: 1})
+			defer sim.ClearFaults()
+			acct := createAccount(pc, sim, pc.secret, nil)
+			defer deleteAccount(acct)
+			Eventually(func(g Gomega) {
+				a := getAccount(acct.Name)
+				g.Expect(meta.IsStatusConditionTrue(a.Status.Conditions, v1alpha1.ConditionStalled)).To(BeTrue())
+				g.Expect(meta.FindStatusCondition(a.Status.Conditions, v1alpha1.ConditionReady).Message).To(ContainSubstring("origin"))
+			}).Should(Succeed())
+			Expect(organizationsOf(acct.Name)).To(BeEmpty())
 		})
 
 		It("syncs at once when the credentials Secret changes", func() {

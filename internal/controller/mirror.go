@@ -22,6 +22,8 @@ import (
 // mirrorWriter creates and patches mirrors, writing only what differs from the cache.
 type mirrorWriter struct {
 	client client.Client
+	// reader reads past the cache, which holds only mirrors with the account label.
+	reader client.Reader
 	scheme *runtime.Scheme
 }
 
@@ -181,7 +183,13 @@ func ensure[T mirror](ctx context.Context, w *mirrorWriter, acct *v1alpha1.Cloud
 	kind := kindOf(desired)
 	err := w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
 	if apierrors.IsNotFound(err) {
-		return w.create(ctx, acct, desired, state)
+		err = w.create(ctx, acct, desired, state)
+		if !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+		// It exists, but the cache does not hold it: someone removed its account
+		// label. Read it directly; the label is put back below.
+		err = w.reader.Get(ctx, client.ObjectKeyFromObject(desired), existing)
 	}
 	if err != nil {
 		return fmt.Errorf("get %s %s: %w", kind, desired.GetName(), err)

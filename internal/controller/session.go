@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -28,6 +30,10 @@ type syncSession struct {
 	organizations   map[string]struct{}
 	connectClusters map[string]struct{}
 	rateLimited     bool // a rate-limit wait has been announced for this session
+	// skipped counts remote items the API server refused to store (say an id longer
+	// than the schema allows); one bad item must not stop the account's sync.
+	skipped   atomic.Int64
+	onSkipped func(kind, name string, err error)
 }
 
 // listStep walks one remote list and mirrors each page as it arrives.
@@ -67,7 +73,7 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 				return writePage(ctx, items, s.organizations, func(o cloud.Organization) mirrorOp {
 					d := desiredOrganization(acct, o)
 					return mirrorOp{name: d.Name, apply: func(ctx context.Context) error {
-						return ensure(ctx, w, acct, d, &v1alpha1.Organization{}, d.Status.ProvisioningState)
+						return s.skipInvalid("Organization", d.Name, ensure(ctx, w, acct, d, &v1alpha1.Organization{}, d.Status.ProvisioningState))
 					}}
 				})
 			},
@@ -91,13 +97,25 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 					}
 					d := desiredConnectCluster(acct, c)
 					return mirrorOp{name: d.Name, apply: func(ctx context.Context) error {
-						return ensure(ctx, w, acct, d, &v1alpha1.ConnectCluster{}, v1alpha1.StateSucceeded)
+						return s.skipInvalid("ConnectCluster", d.Name, ensure(ctx, w, acct, d, &v1alpha1.ConnectCluster{}, v1alpha1.StateSucceeded))
 					}}
 				})
 			},
 		})
 	}
 	return s
+}
+
+// skipInvalid turns the API server's refusal of one item into a skip.
+func (s *syncSession) skipInvalid(kind, name string, err error) error {
+	if err == nil || !apierrors.IsInvalid(err) {
+		return err
+	}
+	s.skipped.Add(1)
+	if s.onSkipped != nil {
+		s.onSkipped(kind, name, err)
+	}
+	return nil
 }
 
 // run steps through every list until all are done or one fails.

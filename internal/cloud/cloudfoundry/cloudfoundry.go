@@ -86,12 +86,12 @@ var _ cloud.Provider = (*Client)(nil)
 // New checks cfg and returns a client. It makes no request: discovery happens on the
 // first list, where it has a context and shares the account's budget.
 func New(cfg Config) (*Client, error) {
-	apiURL, err := parseAbsolute(cfg.APIURL)
+	apiURL, err := cloud.ParseEndpoint(cfg.APIURL)
 	if err != nil {
 		return nil, fmt.Errorf("cloud foundry apiURL: %w", err)
 	}
 	if cfg.TokenURL != "" {
-		if _, err := parseAbsolute(cfg.TokenURL); err != nil {
+		if _, err := cloud.ParseEndpoint(cfg.TokenURL); err != nil {
 			return nil, fmt.Errorf("cloud foundry tokenURL: %w", err)
 		}
 	}
@@ -245,16 +245,4 @@ func (c *Client) transport() http.RoundTripper {
 		return nil
 	}
 	return c.cfg.HTTPClient.Transport
-}
-
-// parseAbsolute accepts an absolute http(s) URL without user info, query or fragment.
-func parseAbsolute(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("not an absolute http(s) URL") // the text may hold user info: not quoted
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%q must not carry user info, a query or a fragment", cloud.Redacted(u))
-	}
-	return u, nil
 }

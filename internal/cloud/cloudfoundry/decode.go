@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"time"
-	"unicode/utf8"
 
 	"github.com/orgsync/orgsync/internal/cloud"
 )
@@ -21,10 +19,10 @@ type v2Page struct {
 
 type v2Org struct {
 	Metadata struct {
-		GUID      string    `json:"guid"`
-		URL       string    `json:"url"`
-		CreatedAt timestamp `json:"created_at"`
-		UpdatedAt timestamp `json:"updated_at"`
+		GUID      string          `json:"guid"`
+		URL       string          `json:"url"`
+		CreatedAt cloud.Timestamp `json:"created_at"`
+		UpdatedAt cloud.Timestamp `json:"updated_at"`
 	} `json:"metadata"`
 	Entity struct {
 		Name                string `json:"name"`
@@ -44,11 +42,11 @@ type v3Page struct {
 }
 
 type v3Org struct {
-	GUID          string    `json:"guid"`
-	Name          string    `json:"name"`
-	Suspended     bool      `json:"suspended"` // absent before v3 had it: not suspended
-	CreatedAt     timestamp `json:"created_at"`
-	UpdatedAt     timestamp `json:"updated_at"`
+	GUID          string          `json:"guid"`
+	Name          string          `json:"name"`
+	Suspended     bool            `json:"suspended"` // absent before v3 had it: not suspended
+	CreatedAt     cloud.Timestamp `json:"created_at"`
+	UpdatedAt     cloud.Timestamp `json:"updated_at"`
 	Relationships struct {
 		Quota struct {
 			Data *struct {
@@ -68,15 +66,15 @@ type v3Org struct {
 func decodeV2Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization], error) {
 	var p v2Page
 	if err := json.Unmarshal(body, &p); err != nil {
-		return cloud.Page[cloud.Organization]{}, malformed("%v", err)
+		return cloud.Page[cloud.Organization]{}, cloud.Malformed("%v", err)
 	}
 	if p.Resources == nil {
-		return cloud.Page[cloud.Organization]{}, malformed("no resources array")
+		return cloud.Page[cloud.Organization]{}, cloud.Malformed("no resources array")
 	}
 	items := make([]cloud.Organization, 0, len(*p.Resources))
 	for i, o := range *p.Resources {
 		if o.Metadata.GUID == "" {
-			return cloud.Page[cloud.Organization]{}, malformed("organization %d has no guid", i)
+			return cloud.Page[cloud.Organization]{}, cloud.Malformed("organization %d has no guid", i)
 		}
 		details := map[string]string{}
 		if o.Entity.BillingEnabled != nil {
@@ -93,15 +91,15 @@ func decodeV2Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization
 func decodeV3Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization], error) {
 	var p v3Page
 	if err := json.Unmarshal(body, &p); err != nil {
-		return cloud.Page[cloud.Organization]{}, malformed("%v", err)
+		return cloud.Page[cloud.Organization]{}, cloud.Malformed("%v", err)
 	}
 	if p.Resources == nil {
-		return cloud.Page[cloud.Organization]{}, malformed("no resources array")
+		return cloud.Page[cloud.Organization]{}, cloud.Malformed("no resources array")
 	}
 	items := make([]cloud.Organization, 0, len(*p.Resources))
 	for i, o := range *p.Resources {
 		if o.GUID == "" {
-			return cloud.Page[cloud.Organization]{}, malformed("organization %d has no guid", i)
+			return cloud.Page[cloud.Organization]{}, cloud.Malformed("organization %d has no guid", i)
 		}
 		// v3 replaced v2's status with a flag; RawState keeps v2's words for it.
 		raw := "active"
@@ -122,7 +120,7 @@ func decodeV3Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization
 	return cloud.Page[cloud.Organization]{Items: items, Next: link}, err
 }
 
-func organization(guid, name, raw, resource string, created, updated timestamp, quota string, details map[string]string) cloud.Organization {
+func organization(guid, name, raw, resource string, created, updated cloud.Timestamp, quota string, details map[string]string) cloud.Organization {
 	if quota != "" {
 		details["quotaDefinitionGUID"] = quota
 	}
@@ -154,35 +152,6 @@ func nextLink(next *string, endpoint *url.URL) (string, error) {
 	}
 	return cloud.ResolveNext(endpoint, *next)
 }
-
-// malformed is a page the API should not have sent. It is classed transient: the
-// next sync may well get a sound page, and nothing is pruned meanwhile.
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: malformed page: %s", cloud.ErrTransient, fmt.Sprintf(format, args...))
-}
-
-// timestamp reads an RFC 3339 date-time; null or "" leave it zero.
-type timestamp struct{ time.Time }
-
-func (t *timestamp) UnmarshalJSON(b []byte) error {
-	var s *string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	t.Time = time.Time{}
-	if s == nil || *s == "" {
-		return nil
-	}
-	v, err := time.Parse(time.RFC3339, *s)
-	if err != nil {
-		return fmt.Errorf("timestamp is not RFC 3339")
-	}
-	t.Time = v.UTC()
-	return nil
-}
-
-// maxMessage bounds the provider text kept in an error: it ends up in conditions and events.
-const maxMessage = 512
 
 // errorDetail reads the three error shapes a foundation answers with: v3
 // {"errors":[{code,title,detail}]}, v2 {description,error_code,code} and UAA's
@@ -217,17 +186,5 @@ func errorDetail(body []byte) (code, message string) {
 	case e.Error != "" || e.ErrorDescription != "":
 		code, message = e.Error, e.ErrorDescription
 	}
-	return code, truncate(message)
-}
-
-// truncate cuts s to maxMessage bytes on a rune boundary.
-func truncate(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	n := maxMessage
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return code, cloud.TruncateMessage(message)
 }

@@ -41,7 +41,7 @@ func authorizer(cfg Config, transport http.RoundTripper) (cloud.Authorizer, func
 	case 1:
 		return cloud.BearerToken(cfg.Token), nil, nil
 	}
-	if _, err := parseOrigin(cfg.TokenURL); err != nil {
+	if _, err := cloud.ParseEndpoint(cfg.TokenURL); err != nil {
 		return nil, nil, fmt.Errorf("tokenURL: %w", err)
 	}
 	cc := &clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: cfg.TokenURL}

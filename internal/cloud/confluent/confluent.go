@@ -70,7 +70,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Endpoint == "" {
 		cfg.Endpoint = DefaultEndpoint
 	}
-	endpoint, err := parseOrigin(cfg.Endpoint)
+	endpoint, err := cloud.ParseEndpoint(cfg.Endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("confluent endpoint: %w", err)
 	}
@@ -171,16 +171,4 @@ func (c *Client) get(ctx context.Context, target string) ([]byte, error) {
 		return nil, err
 	}
 	return raw, nil
-}
-
-// parseOrigin accepts an absolute http(s) URL without user info, query or fragment.
-func parseOrigin(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("not an absolute http(s) URL") // the text may hold user info: not quoted
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%q must not carry user info, a query or a fragment", cloud.Redacted(u))
-	}
-	return u, nil
 }

@@ -2,11 +2,9 @@ package confluent
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/orgsync/orgsync/internal/cloud"
 )
@@ -23,10 +21,10 @@ type list[T any] struct {
 type organization struct {
 	ID       string `json:"id"`
 	Metadata struct {
-		ResourceName string    `json:"resource_name"`
-		CreatedAt    timestamp `json:"created_at"`
-		UpdatedAt    timestamp `json:"updated_at"`
-		DeletedAt    timestamp `json:"deleted_at"`
+		ResourceName string          `json:"resource_name"`
+		CreatedAt    cloud.Timestamp `json:"created_at"`
+		UpdatedAt    cloud.Timestamp `json:"updated_at"`
+		DeletedAt    cloud.Timestamp `json:"deleted_at"`
 	} `json:"metadata"`
 	Name      string `json:"name"`
 	SSOURL    string `json:"sso_url"`
@@ -66,7 +64,7 @@ func decodeOrganizationsPage(body []byte, endpoint *url.URL, now time.Time) (clo
 	items := make([]cloud.Organization, 0, len(*l.Data))
 	for i, o := range *l.Data {
 		if o.ID == "" {
-			return cloud.Page[cloud.Organization]{}, malformed("organization %d has no id", i)
+			return cloud.Page[cloud.Organization]{}, cloud.Malformed("organization %d has no id", i)
 		}
 		items = append(items, o.toCloud(now))
 	}
@@ -107,7 +105,7 @@ func decodeConnectClustersPage(body []byte, endpoint *url.URL) (cloud.Page[cloud
 	items := make([]cloud.ConnectCluster, 0, len(*l.Data))
 	for i, c := range *l.Data {
 		if c.ID == "" {
-			return cloud.Page[cloud.ConnectCluster]{}, malformed("connect cluster %d has no id", i)
+			return cloud.Page[cloud.ConnectCluster]{}, cloud.Malformed("connect cluster %d has no id", i)
 		}
 		items = append(items, cloud.ConnectCluster{
 			ID:                         c.ID,
@@ -126,45 +124,16 @@ func decodeConnectClustersPage(body []byte, endpoint *url.URL) (cloud.Page[cloud
 // decodeList fills l and returns its next link, checked against endpoint's origin.
 func decodeList[T any](body []byte, endpoint *url.URL, l *list[T]) (string, error) {
 	if err := json.Unmarshal(body, l); err != nil {
-		return "", malformed("%v", err)
+		return "", cloud.Malformed("%v", err)
 	}
 	if l.Data == nil {
-		return "", malformed("no data array")
+		return "", cloud.Malformed("no data array")
 	}
 	if l.Metadata.Next == nil || *l.Metadata.Next == "" {
 		return "", nil
 	}
 	return cloud.ResolveNext(endpoint, *l.Metadata.Next)
 }
-
-// malformed is a page the API should not have sent. It is classed transient: the
-// next sync may well get a sound page, and nothing is pruned meanwhile.
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: malformed page: %s", cloud.ErrTransient, fmt.Sprintf(format, args...))
-}
-
-// timestamp reads an RFC 3339 date-time; null or "" leave it zero.
-type timestamp struct{ time.Time }
-
-func (t *timestamp) UnmarshalJSON(b []byte) error {
-	var s *string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	t.Time = time.Time{}
-	if s == nil || *s == "" {
-		return nil
-	}
-	v, err := time.Parse(time.RFC3339, *s)
-	if err != nil {
-		return fmt.Errorf("timestamp is not RFC 3339")
-	}
-	t.Time = v.UTC()
-	return nil
-}
-
-// maxMessage bounds the provider text kept in an error: it ends up in conditions and events.
-const maxMessage = 512
 
 // errorDetail reads Confluent's {"errors":[{code,title,detail}]} into a code and a
 // message "title: detail", several errors joined by "; ".
@@ -191,17 +160,5 @@ func errorDetail(body []byte) (code, message string) {
 			parts = append(parts, e.Title+e.Detail)
 		}
 	}
-	return code, truncate(strings.Join(parts, "; "))
-}
-
-// truncate cuts s to maxMessage bytes on a rune boundary.
-func truncate(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	n := maxMessage
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return code, cloud.TruncateMessage(strings.Join(parts, "; "))
 }
