@@ -32,11 +32,19 @@ func main() {
 	hold := flag.Bool("hold", false, "Keep running after the first sync, so you can explore with kubectl (Ctrl-C to stop).")
 	kubeconfig := flag.String("kubeconfig-out", filepath.Join("bin", "demo.kubeconfig"), "Where to write a kubeconfig for the local control plane.")
 	verbose := flag.Bool("v", false, "Show the operator's logs.")
+	controlPlaneOnly := flag.Bool("control-plane-only", false, "Only run the local control plane (with the CRDs installed), to run the orgsync binary and cmd/cloudsim against it yourself.")
 	flag.Parse()
 	if *verbose {
 		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
 	} else {
 		ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
+	}
+	if *controlPlaneOnly {
+		if err := controlPlane(*kubeconfig); err != nil {
+			fmt.Fprintln(os.Stderr, "demo:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(*orgs, *clusters, *hold, *kubeconfig); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -111,6 +119,22 @@ func run(orgs, clusters int, hold bool, kubeconfig string) error {
 		return nil
 	}
 	fmt.Printf("\nRunning. Explore with: kubectl --kubeconfig %s get orgsync\nCtrl-C to stop.\n", env.Kubeconfig)
+	<-ctx.Done()
+	return nil
+}
+
+// controlPlane serves a local control plane until interrupted.
+func controlPlane(kubeconfig string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env, err := devenv.Start(ctx, devenv.Options{
+		CRDDir: filepath.Join("config", "crd", "bases"), KubeconfigPath: kubeconfig, ControlPlaneOnly: true,
+	})
+	if err != nil {
+		return err
+	}
+	defer env.Stop()
+	fmt.Printf("control plane ready, CRDs installed, namespace %s created\n  export KUBECONFIG=%s\nCtrl-C to stop.\n", devenv.Namespace, kubeconfig)
 	<-ctx.Done()
 	return nil
 }

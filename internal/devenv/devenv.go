@@ -45,6 +45,9 @@ type Options struct {
 	Sim cloudsim.Config
 	// KubeconfigPath, when set, receives a kubeconfig for the local control plane.
 	KubeconfigPath string
+	// ControlPlaneOnly starts neither the simulator nor the operator: for running
+	// the real binary (and cmd/cloudsim) against the local control plane.
+	ControlPlaneOnly bool
 }
 
 // Env is a running environment.
@@ -90,6 +93,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 			return nil, err
 		}
 		e.Kubeconfig = opts.KubeconfigPath
+	}
+	if opts.ControlPlaneOnly {
+		return e, nil
 	}
 	e.Sim = cloudsim.New(opts.Sim)
 	e.Sim.StartTLS()
