@@ -78,7 +78,7 @@ type CloudAccountReconciler struct {
 	uids map[string]types.UID
 }
 
-// +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts/finalizers,verbs=update
 // +kubebuilder:rbac:groups=cloud.orgsync.io,resources=organizations;connectclusters,verbs=get;list;watch;create;update;patch;delete;deletecollection
