@@ -80,7 +80,10 @@ func main() {
 		LeaderElection:          leaderElect,
 		LeaderElectionID:        "orgsync.cloud.orgsync.io",
 		LeaderElectionNamespace: namespace,
-		Cache:                   controller.CacheOptions(namespace),
+		// The process exits as soon as the manager stops, so handing the lease back at
+		// once is safe, and a rolling update need not wait for the lease to expire.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         controller.CacheOptions(namespace),
 	})
 	if err != nil {
 		log.Error(err, "unable to create manager")
