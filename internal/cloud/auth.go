@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -47,18 +48,28 @@ func (a TokenSourceAuth) Authorize(_ context.Context, req *http.Request) error {
 	return nil
 }
 
-// TokenError classifies a failed token request without echoing anything we sent.
+// TokenError classifies a failed token request without echoing anything we sent. A
+// throttled token endpoint is a rate limit like any other, not bad credentials.
 func TokenError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		kind := KindForStatus(re.Response.StatusCode)
-		if kind == ErrBadRequest { // OAuth answers bad client credentials with 400
+		status := re.Response.StatusCode
+		if status == http.StatusTooManyRequests {
+			now := time.Now()
+			return &RateLimitedError{Wait: WaitFor(re.Response.Header, UnknownFigures(now), now), Figures: UnknownFigures(now)}
+		}
+		kind := KindForStatus(status)
+		if status == http.StatusBadRequest { // OAuth answers bad client credentials with 400
 			kind = ErrUnauthorized
 		}
-		return &APIError{Kind: kind, Status: re.Response.StatusCode, Code: re.ErrorCode,
+		return &APIError{Kind: kind, Status: status, Code: re.ErrorCode,
 			Message: "token request refused: " + re.ErrorDescription}
 	}
-	return &APIError{Kind: ErrTransient, Message: fmt.Sprintf("token request failed: %v", errors.Unwrap(err))}
+	cause := errors.Unwrap(err) // drops oauth2's prefix; some of its errors wrap nothing
+	if cause == nil {
+		cause = err
+	}
+	return &APIError{Kind: ErrTransient, Message: fmt.Sprintf("token request failed: %v", cause)}
 }
 
 // OAuthContext carries the HTTP client oauth2 uses for token requests.

@@ -31,6 +31,10 @@ const (
 	// maxInlineWait is the longest pause taken inside a request; anything longer
 	// becomes a RateLimitedError so the caller requeues instead of parking a worker.
 	maxInlineWait = time.Second
+	// exhaustedPause is how long to hold off after "Remaining: 0" from a provider that
+	// gave no reset still ahead (none at all, "0", or an epoch a skewed clock puts in
+	// the past): the next request would most likely be refused.
+	exhaustedPause = time.Second
 )
 
 // Budget is one account's share of a remote API's rate limit. Every list of the
@@ -82,7 +86,8 @@ func (b *Budget) Admit(ctx context.Context) error {
 
 // Observe records the figures of a response and adjusts pacing: once the remaining
 // budget drops under a tenth of the limit, spread what is left over the time until
-// the reset (or pace at the refill rate), and block outright when nothing is left.
+// the reset (or pace at the refill rate), and block outright when nothing is left:
+// until the reset, or for a short pause when the provider gave none.
 func (b *Budget) Observe(f Figures) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -97,6 +102,9 @@ func (b *Budget) Observe(f Figures) {
 		b.pace.SetLimitAt(now, rate.Inf)
 	case f.Remaining >= 0 && f.RefillPerSecond > 0 && f.Remaining <= lowWater(f):
 		b.pace.SetLimitAt(now, rate.Limit(f.RefillPerSecond))
+	case f.Remaining == 0:
+		b.blockUntilLocked(now.Add(exhaustedPause))
+		b.pace.SetLimitAt(now, rate.Inf)
 	case f.Remaining > 0 && f.Reset.After(now) && f.Remaining <= lowWater(f):
 		b.pace.SetLimitAt(now, rate.Limit(float64(f.Remaining)/f.Reset.Sub(now).Seconds()))
 	default:

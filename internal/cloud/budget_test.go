@@ -70,11 +70,26 @@ func TestBudgetBlocksAtZeroRemainingUntilReset(t *testing.T) {
 	if w := admitWait(t, b); w != 0 {
 		t.Errorf("still refused at the reset (wait %s)", w)
 	}
-	// Remaining 0 without a reset time says nothing about when to come back: no block.
-	b2, _ := newTestBudget()
-	b2.Observe(Figures{Limit: 100, Remaining: 0, Observed: testNow})
-	if w := admitWait(t, b2); w != 0 {
-		t.Errorf("Remaining 0 without a reset blocked for %s", w)
+}
+
+func TestBudgetPausesAtZeroRemainingWithoutReset(t *testing.T) {
+	// No reset, a reset of "0", and an epoch reset a skewed clock puts in the past.
+	for _, reset := range []time.Time{{}, testNow, testNow.Add(-time.Minute)} {
+		b, clock := newTestBudget()
+		b.Observe(Figures{Limit: 100, Remaining: 0, Reset: reset, Observed: testNow})
+		if w := admitWait(t, b); w != exhaustedPause {
+			t.Errorf("reset %v: wait = %s, want the %s pause", reset, w, exhaustedPause)
+		}
+		clock.Advance(exhaustedPause)
+		if w := admitWait(t, b); w != 0 {
+			t.Errorf("reset %v: still refused after the pause (wait %s)", reset, w)
+		}
+	}
+	// A token bucket with a refill rate paces instead of pausing.
+	b, _ := newTestBudget()
+	b.Observe(Figures{Limit: 250, Remaining: 0, RefillPerSecond: 25, Observed: testNow})
+	if w := admitWait(t, b); w != 0 {
+		t.Errorf("an empty bucket with a refill rate blocked for %s", w)
 	}
 }
 

@@ -134,6 +134,9 @@ func (r *Requester) once(ctx context.Context, u *url.URL, out any) (retry bool, 
 	req.Header.Set("Accept", "application/json")
 	if r.cfg.Auth != nil {
 		if err := r.cfg.Auth.Authorize(ctx, req); err != nil {
+			if rl, ok := AsRateLimited(err); ok { // the token endpoint's limit pauses the account too
+				return false, r.cfg.Budget.Throttled(rl.Wait, rl.Figures)
+			}
 			return errors.Is(err, ErrTransient), err
 		}
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // testServer answers with handle(n) for its n-th request (1-based) and counts them.
@@ -351,4 +353,74 @@ func asAPIError(t *testing.T, err error) APIError {
 		t.Fatalf("err = %v (%T), want an *APIError", err, err)
 	}
 	return *ae
+}
+
+// A throttled token endpoint is a rate limit for the whole account, with the wait it
+// asked for; it is not bad credentials, and the list endpoint is not asked meanwhile.
+func TestRequesterTokenEndpointRateLimited(t *testing.T) {
+	var tokenCalls atomic.Int32
+	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.URL.Path == "/token" {
+			tokenCalls.Add(1)
+			w.Header().Set("Retry-After", "7")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"error":"too_many_requests"}`)
+			return
+		}
+		fmt.Fprint(w, `{"data":[]}`)
+	})
+	source := (&clientcredentials.Config{ClientID: "id", ClientSecret: "SECRETvalue", TokenURL: srv.URL + "/token",
+		AuthStyle: oauth2.AuthStyleInHeader}). // auto-detection would ask twice
+		TokenSource(OAuthContext(srv.Client()))
+	r, _, budget := newTestRequester(t, srv, func(c *RequesterConfig) { c.Auth = TokenSourceAuth{Source: source} })
+
+	err := r.GetJSON(t.Context(), srv.URL+"/x", &doc{})
+	rl, ok := AsRateLimited(err)
+	if !ok {
+		t.Fatalf("err = %v, want a RateLimitedError", err)
+	}
+	if errors.Is(err, ErrUnauthorized) || rl.Wait != 7*time.Second {
+		t.Errorf("err = %v (wait %s), want a 7s rate limit and not unauthorized", err, rl.Wait)
+	}
+	if _, until := budget.Figures(); time.Until(until) < 6*time.Second {
+		t.Errorf("budget blocked until %s, want about 7s from now", until)
+	}
+	if _, ok := AsRateLimited(r.GetJSON(t.Context(), srv.URL+"/x", &doc{})); !ok {
+		t.Error("second call was not held back by the blocked budget")
+	}
+	if srv.requests() != 1 || tokenCalls.Load() != 1 {
+		t.Errorf("%d requests (%d to the token endpoint), want only the 1 refused token request", srv.requests(), tokenCalls.Load())
+	}
+}
+
+func TestTokenErrorClassifies(t *testing.T) {
+	refused := func(status int) error {
+		return &oauth2.RetrieveError{Response: &http.Response{StatusCode: status, Header: http.Header{}}, ErrorCode: "x"}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"bad client credentials (400)", refused(http.StatusBadRequest), ErrUnauthorized},
+		{"401", refused(http.StatusUnauthorized), ErrUnauthorized},
+		{"403", refused(http.StatusForbidden), ErrForbidden},
+		{"503", refused(http.StatusServiceUnavailable), ErrTransient},
+		{"no response", errors.New("oauth2: cannot parse json: unexpected end"), ErrTransient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := TokenError(tt.err)
+			if !errors.Is(got, tt.want) {
+				t.Errorf("TokenError = %v, want %v", got, tt.want)
+			}
+			if strings.Contains(got.Error(), "<nil>") {
+				t.Errorf("message %q says <nil>", got)
+			}
+		})
+	}
+	if _, ok := AsRateLimited(TokenError(refused(http.StatusTooManyRequests))); !ok {
+		t.Error("a 429 from the token endpoint is not a rate limit")
+	}
 }
