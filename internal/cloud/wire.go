@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -39,7 +41,9 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ParseEndpoint accepts an absolute http(s) URL without user info, query or fragment.
+// ParseEndpoint accepts an absolute URL without user info, query or fragment, for an
+// address credentials are sent to: https, or plain http only to a loopback host (tests
+// and local simulators), so a secret never crosses a network in clear.
 func ParseEndpoint(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -48,7 +52,19 @@ func ParseEndpoint(s string) (*url.URL, error) {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%q must not carry user info, a query or a fragment", Redacted(u))
 	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("%q must use https: credentials go there (plain http only for loopback hosts)", Redacted(u))
+	}
 	return u, nil
+}
+
+// IsLoopback says whether host names this machine.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // MaxMessage bounds the provider text kept in an error: it ends up in conditions and events.

@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -260,7 +259,7 @@ func parseBaseURL(what, raw, def string) (*url.URL, error) {
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !cloud.IsLoopback(u.Hostname()) {
 			return nil, fmt.Errorf("azure: the %s must use https (plain http only for loopback hosts)", what)
 		}
 	default:
@@ -269,14 +268,6 @@ func parseBaseURL(what, raw, def string) (*url.URL, error) {
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Path = "/"
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // knownClouds pairs the Resource Manager endpoints of Azure's clouds with their token

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
@@ -118,19 +117,11 @@ func tokenURLFrom(base string, api *url.URL) (string, error) {
 	if u.User != nil {
 		return "", fmt.Errorf("%w: the discovered token endpoint carries user info", cloud.ErrUnsafe)
 	}
-	if u.Scheme != "https" && !cloud.SameOrigin(api, u) && !isLoopback(u.Hostname()) {
+	if u.Scheme != "https" && !cloud.SameOrigin(api, u) && !cloud.IsLoopback(u.Hostname()) {
 		return "", fmt.Errorf("%w: the discovered token endpoint %s is plain http on another host; set tokenURL to use it anyway",
 			cloud.ErrUnsafe, cloud.Redacted(u))
 	}
 	u = u.JoinPath("oauth/token")
 	u.RawQuery, u.Fragment = "", ""
 	return u.String(), nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
