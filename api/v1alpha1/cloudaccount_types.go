@@ -283,6 +283,8 @@ type RateLimitStatus struct {
 // +kubebuilder:printcolumn:name="Connect-Clusters",type=integer,JSONPath=`.status.connectClusters`
 // +kubebuilder:printcolumn:name="Last-Sync",type=date,JSONPath=`.status.lastSyncTime`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// The name labels every mirror (cloud.orgsync.io/account), and label values stop at 63.
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name must be at most 63 characters: it labels every mirror of the account"
 type CloudAccount struct {
 	metav1.TypeMeta `json:",inline"`
 

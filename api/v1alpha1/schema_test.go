@@ -291,6 +291,15 @@ cloudFoundry:
 			"spec.cloudFoundry.query[0]", "Too long"),
 	)
 
+	It("accepts a 63-character name and rejects a longer one, which could not label the mirrors", func() {
+		spec := "provider: ConfluentCloud\nconfluentCloud: {}\n" + credentials
+		ok := newObject("CloudAccount", strings.Repeat("a", 63), spec)
+		Expect(k8sClient.Create(ctx, ok)).To(Succeed())
+		DeferCleanup(deleteObject, ok)
+		expectInvalid(newObject("CloudAccount", strings.Repeat("b", 64), spec),
+			"metadata.name must be at most 63 characters")
+	})
+
 	It("changes status only through the status subresource", func() {
 		account := &v1.CloudAccount{
 			ObjectMeta: metav1.ObjectMeta{Name: uniqueName("status")},
