@@ -12,19 +12,12 @@ import (
 
 	"github.com/orgsync/orgsync/internal/cloud"
 	"github.com/orgsync/orgsync/internal/cloud/azure"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 	"github.com/orgsync/orgsync/internal/cloudsim"
 )
 
 // These tests run the client against the simulator over TLS, with azidentity's client
 // secret credential talking to the simulator's Entra ID endpoints.
-
-func startSim(t *testing.T, cfg cloudsim.Config) *cloudsim.Server {
-	t.Helper()
-	sim := cloudsim.New(cfg)
-	sim.StartTLS()
-	t.Cleanup(sim.Close)
-	return sim
-}
 
 // simConfig is the account configuration a user would write for the simulator; the
 // transport trusts the simulator's certificate and nothing else.
@@ -68,7 +61,7 @@ func listAll(t *testing.T, c *azure.Client) (items []cloud.Organization, limits 
 }
 
 func TestSimulatorTenThousandOrganizations(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{Seed: 7, Azure: cloudsim.AzureConfig{OrganizationsPerSubscription: 10000}})
+	sim := cloudtest.StartSimTLS(t, cloudsim.Config{Seed: 7, Azure: cloudsim.AzureConfig{OrganizationsPerSubscription: 10000}})
 	budget := cloud.NewBudget()
 	c, err := azure.New(simConfig(sim, budget))
 	if err != nil {
@@ -149,7 +142,7 @@ func TestSimulatorTenThousandOrganizations(t *testing.T) {
 }
 
 func TestSimulatorRateLimitBurstResumesAtTheRefusedPage(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{Seed: 7, Azure: cloudsim.AzureConfig{OrganizationsPerSubscription: 1000}})
+	sim := cloudtest.StartSimTLS(t, cloudsim.Config{Seed: 7, Azure: cloudsim.AzureConfig{OrganizationsPerSubscription: 1000}})
 	fault := sim.AddFault(cloudsim.Fault{
 		Kind: cloudsim.FaultTooManyRequests, Endpoint: cloudsim.EndpointAzureListBySubscription,
 		Page: 4, Times: 2, RetryAfter: time.Second,
@@ -212,7 +205,7 @@ func TestSimulatorRateLimitBurstResumesAtTheRefusedPage(t *testing.T) {
 }
 
 func TestSimulatorAccounts(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{Seed: 7})
+	sim := cloudtest.StartSimTLS(t, cloudsim.Config{Seed: 7})
 	forbidden := cloudsim.DefaultAzureForbidden
 	tests := []struct {
 		name    string
@@ -271,7 +264,7 @@ func TestSimulatorAccounts(t *testing.T) {
 }
 
 func TestSimulatorForeignNextLink(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{Seed: 7, Azure: cloudsim.AzureConfig{OrganizationsPerSubscription: 300}})
+	sim := cloudtest.StartSimTLS(t, cloudsim.Config{Seed: 7, Azure: cloudsim.AzureConfig{OrganizationsPerSubscription: 300}})
 	sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultForeignNext, Endpoint: cloudsim.EndpointAzureListBySubscription, Page: 2})
 	c, err := azure.New(simConfig(sim, cloud.NewBudget()))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 )
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -48,12 +49,7 @@ func TestNewValidatesConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(tt.cfg)
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("New: %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
-			}
+			cloudtest.CheckErrorText(t, err, tt.wantErr)
 			noSecrets(t, err)
 		})
 	}
@@ -75,24 +71,17 @@ func TestErrorAnswers(t *testing.T) {
 		{name: "v2 400", status: 400, body: `{"description":"The query parameter is invalid: q","error_code":"CF-BadQueryParameter","code":1005}`,
 			wantKind: cloud.ErrBadRequest, wantRequests: 1, wantText: "CF-BadQueryParameter"},
 		{name: "502 retried, then reported", status: 502, body: `<html>Bad Gateway</html>`,
-			wantKind: cloud.ErrTransient, wantRequests: fastBackoff.Tries, wantText: "(HTTP 502)"},
+			wantKind: cloud.ErrTransient, wantRequests: cloudtest.FastBackoff.Tries, wantText: "(HTTP 502)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			srv.handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, tt.status, []byte(tt.body))
+			srv.Handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+				cloudtest.WriteJSON(w, tt.status, []byte(tt.body))
 			})
 			_, err := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 }).OrganizationsPage(context.Background(), "")
-			if !errors.Is(err, tt.wantKind) {
-				t.Fatalf("got %v, want %v", err, tt.wantKind)
-			}
-			if !strings.Contains(err.Error(), tt.wantText) {
-				t.Errorf("error %q does not contain %q", err, tt.wantText)
-			}
-			if got := len(srv.seen()); got != tt.wantRequests {
-				t.Errorf("%d requests, want %d", got, tt.wantRequests)
-			}
+			cloudtest.CheckError(t, err, tt.wantKind, tt.wantText)
+			srv.CheckRequests(t, tt.wantRequests)
 			noSecrets(t, err)
 		})
 	}
@@ -102,19 +91,16 @@ func TestRateLimits(t *testing.T) {
 	t.Run("429 with Retry-After and an epoch reset", func(t *testing.T) {
 		reset := time.Now().Add(2 * time.Minute).Unix()
 		srv := newServer(t)
-		srv.handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+		srv.Handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "9")
 			w.Header().Set("X-RateLimit-Limit", "2000")
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
-			writeJSON(w, http.StatusTooManyRequests, []byte(`{"description":"Rate Limit Exceeded","error_code":"CF-RateLimitExceeded","code":10013}`))
+			cloudtest.WriteJSON(w, http.StatusTooManyRequests, []byte(`{"description":"Rate Limit Exceeded","error_code":"CF-RateLimitExceeded","code":10013}`))
 		})
 		c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 })
 		_, err := c.OrganizationsPage(context.Background(), "")
-		rl, ok := cloud.AsRateLimited(err)
-		if !ok {
-			t.Fatalf("got %v, want a *cloud.RateLimitedError", err)
-		}
+		rl := cloudtest.RateLimited(t, err)
 		if rl.Wait != 9*time.Second {
 			t.Errorf("wait %s, want Retry-After's 9s", rl.Wait)
 		}
@@ -125,27 +111,22 @@ func TestRateLimits(t *testing.T) {
 		if _, err := c.OrganizationsPage(context.Background(), ""); err == nil {
 			t.Error("the budget let a request through during the wait")
 		}
-		if got := len(srv.seen()); got != 1 {
-			t.Errorf("%d requests, want 1", got)
-		}
+		srv.CheckRequests(t, 1)
 	})
 
 	t.Run("429 with an epoch Retry-After, as the Cloud Controller sends it", func(t *testing.T) {
 		reset := time.Now().Add(30 * time.Second).Unix()
 		srv := newServer(t)
-		srv.handle("/v3/organizations", func(w http.ResponseWriter, r *http.Request) {
+		srv.Handle("/v3/organizations", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", strconv.FormatInt(reset, 10))
 			w.Header().Set("X-RateLimit-Limit", "2000")
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
-			writeJSON(w, http.StatusTooManyRequests, nil)
+			cloudtest.WriteJSON(w, http.StatusTooManyRequests, nil)
 		})
 		c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V3 })
 		_, err := c.OrganizationsPage(context.Background(), "")
-		rl, ok := cloud.AsRateLimited(err)
-		if !ok {
-			t.Fatalf("got %v, want a rate limit", err)
-		}
+		rl := cloudtest.RateLimited(t, err)
 		if rl.Wait < 28*time.Second || rl.Wait > 30*time.Second {
 			t.Errorf("wait %s, want about 30s, not an epoch read as seconds", rl.Wait)
 		}
@@ -154,21 +135,18 @@ func TestRateLimits(t *testing.T) {
 	t.Run("remaining 0 on a success waits for the epoch reset", func(t *testing.T) {
 		reset := time.Now().Add(40 * time.Second).Unix()
 		srv := newServer(t)
-		srv.handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+		srv.Handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-RateLimit-Limit", "2000")
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
-			writeJSON(w, http.StatusOK, []byte(`{"resources":[]}`))
+			cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"resources":[]}`))
 		})
 		c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 })
 		if _, err := c.OrganizationsPage(context.Background(), ""); err != nil {
 			t.Fatalf("first page: %v", err)
 		}
 		_, err := c.OrganizationsPage(context.Background(), "")
-		rl, ok := cloud.AsRateLimited(err)
-		if !ok {
-			t.Fatalf("got %v, want a rate limit", err)
-		}
+		rl := cloudtest.RateLimited(t, err)
 		if rl.Wait < 38*time.Second || rl.Wait > 40*time.Second {
 			t.Errorf("wait %s, want about 40s", rl.Wait)
 		}
@@ -202,24 +180,8 @@ func pages(ids []string, size int, version string) http.HandlerFunc {
 		if version == V3 {
 			body = fmt.Sprintf(`{"pagination":{"next":%s},"resources":[%s]}`, next, strings.Join(items, ","))
 		}
-		writeJSON(w, http.StatusOK, []byte(body))
+		cloudtest.WriteJSON(w, http.StatusOK, []byte(body))
 	}
-}
-
-func listAll(t *testing.T, p cloud.Provider) []string {
-	t.Helper()
-	l := cloud.NewListing(p.OrganizationsPage, cloud.DefaultLimits)
-	var ids []string
-	for !l.Done() {
-		items, err := l.Next(context.Background())
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		for _, o := range items {
-			ids = append(ids, o.ID)
-		}
-	}
-	return ids
 }
 
 func TestListingAcrossPages(t *testing.T) {
@@ -234,16 +196,16 @@ func TestListingAcrossPages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.version, func(t *testing.T) {
-			srv := newServer(t).withUAA()
-			srv.serve("/", fixture(t, "root.json", srv.URL))
-			srv.handle("/"+tt.version+"/organizations", pages(ids, 2, tt.version))
+			srv := withUAA(newServer(t))
+			srv.Serve("/", fixture(t, "root.json", srv.URL))
+			srv.Handle("/"+tt.version+"/organizations", pages(ids, 2, tt.version))
 			c := newClient(t, srv.URL, func(c *Config) { withPassword(c); c.APIVersion, c.PageSize = tt.version, 2 })
-			if diff := cmp.Diff(ids, listAll(t, c)); diff != "" {
+			if diff := cmp.Diff(ids, cloudtest.OrganizationIDs(t, c.OrganizationsPage)); diff != "" {
 				t.Errorf("ids (-want +got):\n%s", diff)
 			}
 			var queries []string
 			tokens := 0
-			for _, s := range srv.seen() {
+			for _, s := range srv.Seen() {
 				switch s.Path {
 				case "/" + tt.version + "/organizations":
 					queries = append(queries, s.Query)
@@ -263,7 +225,7 @@ func TestListingAcrossPages(t *testing.T) {
 
 func TestForeignNextLinkRefused(t *testing.T) {
 	foreign := newServer(t)
-	foreign.handle("/v3/organizations", pages([]string{"x"}, 1, V3))
+	foreign.Handle("/v3/organizations", pages([]string{"x"}, 1, V3))
 	tests := []struct {
 		name string
 		next string
@@ -274,7 +236,7 @@ func TestForeignNextLinkRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			srv.serve("/v3/organizations", []byte(`{"pagination":{"next":{"href":"`+tt.next+`"}},"resources":[{"guid":"a"}]}`))
+			srv.Serve("/v3/organizations", []byte(`{"pagination":{"next":{"href":"`+tt.next+`"}},"resources":[{"guid":"a"}]}`))
 			c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V3 })
 			if _, err := c.OrganizationsPage(context.Background(), ""); !errors.Is(err, cloud.ErrUnsafe) {
 				t.Errorf("page: got %v, want ErrUnsafe", err)
@@ -282,7 +244,7 @@ func TestForeignNextLinkRefused(t *testing.T) {
 			if _, err := c.OrganizationsPage(context.Background(), tt.next); !errors.Is(err, cloud.ErrUnsafe) {
 				t.Errorf("cursor: got %v, want ErrUnsafe", err)
 			}
-			if got := foreign.seen(); len(got) != 0 {
+			if got := foreign.Seen(); len(got) != 0 {
 				t.Errorf("the foreign host was reached: %+v", got)
 			}
 		})
@@ -291,18 +253,11 @@ func TestForeignNextLinkRefused(t *testing.T) {
 
 func TestRepeatedPageTokenRefused(t *testing.T) {
 	srv := newServer(t)
-	srv.serve("/v2/organizations", []byte(`{"next_url":"/v2/organizations?page=2","resources":[{"metadata":{"guid":"a"}}]}`))
+	srv.Serve("/v2/organizations", []byte(`{"next_url":"/v2/organizations?page=2","resources":[{"metadata":{"guid":"a"}}]}`))
 	l := cloud.NewListing(newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 }).OrganizationsPage, cloud.DefaultLimits)
-	var err error
-	for i := 0; i < 5 && err == nil; i++ {
-		_, err = l.Next(context.Background())
-	}
-	if !errors.Is(err, cloud.ErrUnsafe) {
-		t.Fatalf("got %v, want ErrUnsafe", err)
-	}
-	if got := len(srv.seen()); got != 2 {
-		t.Errorf("%d requests, want 2", got)
-	}
+	err := cloudtest.NextUntilError(l, 5)
+	cloudtest.CheckError(t, err, cloud.ErrUnsafe, "")
+	srv.CheckRequests(t, 2)
 }
 
 func TestRetries(t *testing.T) {
@@ -311,19 +266,19 @@ func TestRetries(t *testing.T) {
 		name  string
 		first func(w http.ResponseWriter)
 	}{
-		{name: "503 then success", first: func(w http.ResponseWriter) { writeJSON(w, 503, nil) }},
-		{name: "truncated JSON then success", first: func(w http.ResponseWriter) { writeJSON(w, 200, good[:len(good)-3]) }},
+		{name: "503 then success", first: func(w http.ResponseWriter) { cloudtest.WriteJSON(w, 503, nil) }},
+		{name: "truncated JSON then success", first: func(w http.ResponseWriter) { cloudtest.WriteJSON(w, 200, good[:len(good)-3]) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var n atomic.Int32
 			srv := newServer(t)
-			srv.handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+			srv.Handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
 				if n.Add(1) == 1 {
 					tt.first(w)
 					return
 				}
-				writeJSON(w, 200, good)
+				cloudtest.WriteJSON(w, 200, good)
 			})
 			page, err := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 }).OrganizationsPage(context.Background(), "")
 			if err != nil {
@@ -332,9 +287,7 @@ func TestRetries(t *testing.T) {
 			if len(page.Items) != 1 || page.Items[0].ID != "a" {
 				t.Errorf("items %+v, want [a]", page.Items)
 			}
-			if got := len(srv.seen()); got != 2 {
-				t.Errorf("%d requests, want 2", got)
-			}
+			srv.CheckRequests(t, 2)
 		})
 	}
 }

@@ -11,11 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 )
 
 func TestV2Page(t *testing.T) {
 	srv := newServer(t)
-	srv.serve("/v2/organizations", fixture(t, "v2-organizations.json", srv.URL))
+	srv.Serve("/v2/organizations", fixture(t, "v2-organizations.json", srv.URL))
 	tests := []struct {
 		name      string
 		query     []string
@@ -35,7 +36,7 @@ func TestV2Page(t *testing.T) {
 	}}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(srv.seen())
+			before := len(srv.Seen())
 			c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion, c.Query = V2, tt.query })
 			got, err := c.OrganizationsPage(context.Background(), "")
 			if err != nil {
@@ -45,8 +46,8 @@ func TestV2Page(t *testing.T) {
 				t.Errorf("page (-want +got):\n%s", diff)
 			}
 			// A configured version and a static token need no discovery at all.
-			wantSeen := []seen{{Path: "/v2/organizations", Query: tt.wantQuery, Auth: "Bearer " + testToken}}
-			if diff := cmp.Diff(wantSeen, srv.seen()[before:]); diff != "" {
+			wantSeen := []cloudtest.Seen{{Path: "/v2/organizations", Query: tt.wantQuery, Auth: "Bearer " + testToken}}
+			if diff := cmp.Diff(wantSeen, srv.Seen()[before:]); diff != "" {
 				t.Errorf("requests (-want +got):\n%s", diff)
 			}
 		})
@@ -55,7 +56,7 @@ func TestV2Page(t *testing.T) {
 
 func TestV3Page(t *testing.T) {
 	srv := newServer(t)
-	srv.serve("/v3/organizations", fixture(t, "v3-organizations.json", srv.URL))
+	srv.Serve("/v3/organizations", fixture(t, "v3-organizations.json", srv.URL))
 	tests := []struct {
 		name      string
 		query     []string
@@ -82,7 +83,7 @@ func TestV3Page(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(srv.seen())
+			before := len(srv.Seen())
 			c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion, c.Query = V3, tt.query })
 			got, err := c.OrganizationsPage(context.Background(), "")
 			if err != nil {
@@ -91,8 +92,8 @@ func TestV3Page(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("page (-want +got):\n%s", diff)
 			}
-			wantSeen := []seen{{Path: "/v3/organizations", Query: tt.wantQuery, Auth: "Bearer " + testToken}}
-			if diff := cmp.Diff(wantSeen, srv.seen()[before:]); diff != "" {
+			wantSeen := []cloudtest.Seen{{Path: "/v3/organizations", Query: tt.wantQuery, Auth: "Bearer " + testToken}}
+			if diff := cmp.Diff(wantSeen, srv.Seen()[before:]); diff != "" {
 				t.Errorf("requests (-want +got):\n%s", diff)
 			}
 		})

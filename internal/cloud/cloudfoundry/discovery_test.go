@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 )
 
 // rootWith renders an API root linking only the named services, at base.
@@ -31,10 +32,10 @@ func rootWith(base string, links ...string) []byte {
 
 func emptyPage(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "Bearer "+issuedToken {
-		writeJSON(w, http.StatusUnauthorized, []byte(`{"description":"Authentication error","error_code":"CF-NotAuthenticated","code":10002}`))
+		cloudtest.WriteJSON(w, http.StatusUnauthorized, []byte(`{"description":"Authentication error","error_code":"CF-NotAuthenticated","code":10002}`))
 		return
 	}
-	writeJSON(w, http.StatusOK, []byte(`{"resources":[]}`))
+	cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"resources":[]}`))
 }
 
 func TestDiscovery(t *testing.T) {
@@ -73,25 +74,25 @@ func TestDiscovery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t).withUAA()
+			srv := withUAA(newServer(t))
 			if tt.root != nil {
-				srv.serve("/", tt.root(srv.URL))
+				srv.Serve("/", tt.root(srv.URL))
 			}
 			if tt.info {
-				srv.serve("/v2/info", fixture(t, "v2-info.json", srv.URL))
+				srv.Serve("/v2/info", fixture(t, "v2-info.json", srv.URL))
 			}
-			srv.handle("/v2/organizations", emptyPage)
-			srv.handle("/v3/organizations", emptyPage)
+			srv.Handle("/v2/organizations", emptyPage)
+			srv.Handle("/v3/organizations", emptyPage)
 			_, err := newClient(t, srv.URL, tt.edit).OrganizationsPage(context.Background(), "")
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want %v", err, tt.wantErr)
 			}
 			noSecrets(t, err)
-			if diff := cmp.Diff(tt.wantPaths, srv.paths()); diff != "" {
+			if diff := cmp.Diff(tt.wantPaths, srv.Paths()); diff != "" {
 				t.Errorf("requests (-want +got):\n%s", diff)
 			}
 			// Discovery reads public documents: no credentials go there.
-			for _, s := range srv.seen() {
+			for _, s := range srv.Seen() {
 				if (s.Path == "/" || s.Path == "/v2/info") && s.Auth != "" {
 					t.Errorf("%s was sent credentials", s.Path)
 				}
@@ -101,9 +102,9 @@ func TestDiscovery(t *testing.T) {
 }
 
 func TestDiscoveryHappensOnce(t *testing.T) {
-	srv := newServer(t).withUAA()
-	srv.serve("/", fixture(t, "root.json", srv.URL))
-	srv.handle("/v3/organizations", emptyPage)
+	srv := withUAA(newServer(t))
+	srv.Serve("/", fixture(t, "root.json", srv.URL))
+	srv.Handle("/v3/organizations", emptyPage)
 	c := newClient(t, srv.URL, withPassword)
 	for range 3 {
 		if _, err := c.OrganizationsPage(context.Background(), ""); err != nil {
@@ -111,7 +112,7 @@ func TestDiscoveryHappensOnce(t *testing.T) {
 		}
 	}
 	want := []string{"/", "/uaa/oauth/token", "/v3/organizations", "/v3/organizations", "/v3/organizations"}
-	if diff := cmp.Diff(want, srv.paths()); diff != "" {
+	if diff := cmp.Diff(want, srv.Paths()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }
@@ -119,20 +120,20 @@ func TestDiscoveryHappensOnce(t *testing.T) {
 // TestV2SwitchedOff: a 404 from /v2 is an error, never an empty list, and the next call
 // discovers afresh and finds v3.
 func TestV2SwitchedOff(t *testing.T) {
-	srv := newServer(t).withUAA()
-	srv.serve("/", rootWith(srv.URL, "cloud_controller_v2", "uaa"))
+	srv := withUAA(newServer(t))
+	srv.Serve("/", rootWith(srv.URL, "cloud_controller_v2", "uaa"))
 	c := newClient(t, srv.URL, withPassword)
 	_, err := c.OrganizationsPage(context.Background(), "")
 	if !errors.Is(err, cloud.ErrNotFound) {
 		t.Fatalf("got %v, want ErrNotFound", err)
 	}
-	srv.serve("/", rootWith(srv.URL, "cloud_controller_v3", "uaa"))
-	srv.handle("/v3/organizations", emptyPage)
+	srv.Serve("/", rootWith(srv.URL, "cloud_controller_v3", "uaa"))
+	srv.Handle("/v3/organizations", emptyPage)
 	if _, err := c.OrganizationsPage(context.Background(), ""); err != nil {
 		t.Fatalf("after the switch: %v", err)
 	}
 	want := []string{"/", "/uaa/oauth/token", "/v2/organizations", "/", "/uaa/oauth/token", "/v3/organizations"}
-	if diff := cmp.Diff(want, srv.paths()); diff != "" {
+	if diff := cmp.Diff(want, srv.Paths()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }
@@ -175,18 +176,18 @@ func TestTokenURLFrom(t *testing.T) {
 // TestUnsafeDiscoveredTokenEndpoint: the password never leaves for plain http elsewhere.
 func TestUnsafeDiscoveredTokenEndpoint(t *testing.T) {
 	srv := newServer(t)
-	srv.serve("/", []byte(`{"links":{"cloud_controller_v3":{"href":"x"},"uaa":{"href":"http://uaa.example.org"}}}`))
+	srv.Serve("/", []byte(`{"links":{"cloud_controller_v3":{"href":"x"},"uaa":{"href":"http://uaa.example.org"}}}`))
 	_, err := newClient(t, srv.URL, withPassword).OrganizationsPage(context.Background(), "")
 	if !errors.Is(err, cloud.ErrUnsafe) {
 		t.Fatalf("got %v, want ErrUnsafe", err)
 	}
-	if diff := cmp.Diff([]string{"/"}, srv.paths()); diff != "" {
+	if diff := cmp.Diff([]string{"/"}, srv.Paths()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }
 
 func TestUAA(t *testing.T) {
-	uaa := newServer(t).withUAA() // its own origin: plain http, allowed as loopback
+	uaa := withUAA(newServer(t)) // its own origin: plain http, allowed as loopback
 	tests := []struct {
 		name     string
 		edit     func(*Config)
@@ -203,8 +204,8 @@ func TestUAA(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			srv.serve("/", []byte(`{"links":{"cloud_controller_v3":{"href":"x"},"uaa":{"href":"`+uaa.URL+`/uaa"}}}`))
-			srv.handle("/v3/organizations", emptyPage)
+			srv.Serve("/", []byte(`{"links":{"cloud_controller_v3":{"href":"x"},"uaa":{"href":"`+uaa.URL+`/uaa"}}}`))
+			srv.Handle("/v3/organizations", emptyPage)
 			_, err := newClient(t, srv.URL, tt.edit).OrganizationsPage(context.Background(), "")
 			if !errors.Is(err, tt.wantErr) || (err != nil && !strings.Contains(err.Error(), tt.wantText)) {
 				t.Fatalf("got %v, want %v with %q", err, tt.wantErr, tt.wantText)
@@ -214,7 +215,7 @@ func TestUAA(t *testing.T) {
 			if tt.wantErr != nil {
 				wantPaths = []string{"/"} // no API request without a token
 			}
-			if diff := cmp.Diff(wantPaths, srv.paths()); diff != "" {
+			if diff := cmp.Diff(wantPaths, srv.Paths()); diff != "" {
 				t.Errorf("API requests (-want +got):\n%s", diff)
 			}
 		})
@@ -223,7 +224,7 @@ func TestUAA(t *testing.T) {
 
 func TestStaticTokenPastedFromCF(t *testing.T) {
 	srv := newServer(t)
-	srv.handle("/v3/organizations", emptyPage)
+	srv.Handle("/v3/organizations", emptyPage)
 	c := newClient(t, srv.URL, func(c *Config) { c.Token, c.APIVersion = "bearer "+issuedToken, V3 })
 	if _, err := c.OrganizationsPage(context.Background(), ""); err != nil {
 		t.Fatalf("OrganizationsPage: %v", err)

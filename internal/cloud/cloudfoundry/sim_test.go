@@ -15,16 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 	"github.com/orgsync/orgsync/internal/cloudsim"
 )
-
-func startSim(t *testing.T, cfg cloudsim.Config) *cloudsim.Server {
-	t.Helper()
-	sim := cloudsim.New(cfg)
-	sim.Start()
-	t.Cleanup(sim.Close)
-	return sim
-}
 
 // Credential setters for the sim's default identities.
 func simPassword(sim *cloudsim.Server) func(*Config) {
@@ -49,31 +42,12 @@ func newSimClient(t *testing.T, sim *cloudsim.Server, edits ...func(*Config)) *C
 // noSimSecrets fails the test when err's text holds any of sim's secrets.
 func noSimSecrets(t *testing.T, sim *cloudsim.Server, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
+	var secrets []string
 	cf := sim.Config().CloudFoundry
 	for _, c := range append(cf.Credentials, cf.Forbidden) {
-		for _, s := range []string{c.Password, c.ClientSecret, c.Token} {
-			if s != "" && strings.Contains(err.Error(), s) {
-				t.Errorf("error %q leaks a credential", err)
-			}
-		}
+		secrets = append(secrets, c.Password, c.ClientSecret, c.Token)
 	}
-}
-
-// collect reads l until it is done or fails, appending the ids it reads.
-func collect(l *cloud.Listing[cloud.Organization], ids *[]string) error {
-	for !l.Done() {
-		items, err := l.Next(context.Background())
-		if err != nil {
-			return err
-		}
-		for _, o := range items {
-			*ids = append(*ids, o.ID)
-		}
-	}
-	return nil
+	cloudtest.NoSecrets(t, err, secrets...)
 }
 
 func listing(c *Client) *cloud.Listing[cloud.Organization] {
@@ -88,7 +62,7 @@ func endpointOf(version string) cloudsim.Endpoint {
 }
 
 func TestSimTenThousandOrganizations(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 10_000}})
+	sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 10_000}})
 	type view struct {
 		ID, Name, Raw string
 		State         cloud.State
@@ -111,14 +85,8 @@ func TestSimTenThousandOrganizations(t *testing.T) {
 			sim.ResetStats()
 			l := listing(newSimClient(t, sim, tt.edits...))
 			var got []view
-			for !l.Done() {
-				items, err := l.Next(context.Background())
-				if err != nil {
-					t.Fatalf("page %d: %v", l.Pages()+1, err)
-				}
-				for _, o := range items {
-					got = append(got, view{ID: o.ID, Name: o.DisplayName, Raw: o.RawState, State: o.State})
-				}
+			for _, o := range cloudtest.ReadAll(t, l) {
+				got = append(got, view{ID: o.ID, Name: o.DisplayName, Raw: o.RawState, State: o.State})
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("organizations (-want +got):\n%s", diff)
@@ -136,7 +104,7 @@ func TestSimTenThousandOrganizations(t *testing.T) {
 // TestSimDiscoveryNeverSendsCredentials: the API root and /v2/info are public; only
 // the token endpoint and the lists see credentials.
 func TestSimDiscoveryNeverSendsCredentials(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{})
+	sim := cloudtest.StartSim(t, cloudsim.Config{})
 	for _, edits := range [][]func(*Config){{simPassword(sim)}, {simClient(sim), func(c *Config) { c.APIVersion = V2 }}} {
 		if _, err := newSimClient(t, sim, edits...).OrganizationsPage(context.Background(), ""); err != nil {
 			t.Fatal(err)
@@ -164,55 +132,32 @@ func TestSimRateLimitBurstResumes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim := startSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 1000, RetryAfterEpoch: tt.epoch}})
+			sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 1000, RetryAfterEpoch: tt.epoch}})
 			ep := endpointOf(tt.version)
 			sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultTooManyRequests, Endpoint: ep, Page: 4, Times: 2, RetryAfter: time.Second})
 			l := listing(newSimClient(t, sim, simPassword(sim), func(c *Config) { c.APIVersion = tt.version }))
 			var ids []string
 			refusals := 0
-			for !l.Done() {
-				err := collect(l, &ids)
-				rl, ok := cloud.AsRateLimited(err)
-				if !ok {
-					if err != nil {
-						t.Fatal(err)
-					}
-					break
-				}
+			// The wait is what is under test: CollectWaiting sleeps it out.
+			cloudtest.CollectWaiting(t, l, cloudtest.OrganizationID, &ids, func(rl *cloud.RateLimitedError) {
 				refusals++
 				if rl.Wait < tt.wantMin || rl.Wait > tt.max {
 					t.Errorf("wait %s, want between %s and %s", rl.Wait, tt.wantMin, tt.max)
 				}
-				time.Sleep(rl.Wait) // the wait is what is under test
-			}
+			})
 			if refusals != 2 {
 				t.Errorf("%d refusals, want 2", refusals)
 			}
 			if diff := cmp.Diff(sim.CFOrganizations().Keys(), ids); diff != "" {
 				t.Errorf("organizations (-want +got):\n%s", diff)
 			}
-			var uris []string
-			var statuses []int
-			for _, r := range sim.Requests() {
-				if r.Endpoint == ep {
-					uris, statuses = append(uris, r.RequestURI), append(statuses, r.Status)
-				}
-			}
-			if diff := cmp.Diff([]int{200, 200, 200, 429, 429, 200, 200, 200, 200, 200, 200, 200}, statuses); diff != "" {
-				t.Fatalf("statuses (-want +got):\n%s", diff)
-			}
-			if uris[3] != uris[4] || uris[4] != uris[5] {
-				t.Errorf("the refused page was not the one asked for again: %q", uris[3:6])
-			}
-			if slices.Index(uris[1:], uris[0]) >= 0 {
-				t.Errorf("the listing restarted at page one: %q", uris)
-			}
+			cloudtest.CheckResumed(t, sim, ep, []int{200, 200, 200, 429, 429, 200, 200, 200, 200, 200, 200, 200})
 		})
 	}
 }
 
 func TestSimFaults(t *testing.T) {
-	foreign := startSim(t, cloudsim.Config{})
+	foreign := cloudtest.StartSim(t, cloudsim.Config{})
 	tests := []struct {
 		name         string
 		version      string
@@ -235,15 +180,13 @@ func TestSimFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim := startSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 500}})
+			sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 500}})
 			ep := endpointOf(tt.version)
 			tt.fault.Endpoint = ep
 			sim.AddFault(tt.fault)
 			var ids []string
-			err := collect(listing(newSimClient(t, sim, simPassword(sim), func(c *Config) { c.APIVersion = tt.version })), &ids)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want %v", err, tt.wantErr)
-			}
+			err := cloudtest.Collect(listing(newSimClient(t, sim, simPassword(sim), func(c *Config) { c.APIVersion = tt.version })), cloudtest.OrganizationID, &ids)
+			cloudtest.CheckError(t, err, tt.wantErr, "")
 			noSimSecrets(t, sim, err)
 			if tt.wantErr == nil {
 				if diff := cmp.Diff(sim.CFOrganizations().Keys(), ids); diff != "" {
@@ -263,7 +206,7 @@ func TestSimFaults(t *testing.T) {
 // TestSimV2SwitchedOff: /v2 going away mid-listing is an error, never the end of the
 // list; with a query only v2 can express, the next discovery says so.
 func TestSimV2SwitchedOff(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 300}})
+	sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 300}})
 	c := newSimClient(t, sim, simPassword(sim), func(c *Config) { c.Query = []string{"status:active"} })
 	l := listing(c)
 	if _, err := l.Next(context.Background()); err != nil {
@@ -289,21 +232,14 @@ func TestSimV2SwitchedOff(t *testing.T) {
 func TestSimItemsChangeBetweenPages(t *testing.T) {
 	for _, version := range []string{V2, V3} {
 		t.Run(version, func(t *testing.T) {
-			sim := startSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 300}})
+			sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 300}})
 			orgs := sim.CFOrganizations()
 			before := orgs.Keys()
 			l := listing(newSimClient(t, sim, simClient(sim), func(c *Config) { c.APIVersion = version }))
-			ids := []string{}
-			items, err := l.Next(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, o := range items {
-				ids = append(ids, o.ID)
-			}
+			ids := cloudtest.NextIDs(t, l, cloudtest.OrganizationID)
 			orgs.Remove(before[250])
 			orgs.Add(cloudsim.CFOrganization{GUID: "created-meanwhile", Name: "created-meanwhile"})
-			if err := collect(l, &ids); err != nil {
+			if err := cloudtest.Collect(l, cloudtest.OrganizationID, &ids); err != nil {
 				t.Fatal(err)
 			}
 			want := append(slices.Delete(slices.Clone(before), 250, 251), "created-meanwhile")
@@ -317,21 +253,14 @@ func TestSimItemsChangeBetweenPages(t *testing.T) {
 // TestSimRevokedToken: a revoked token costs one refused page; the listing resumes
 // there after discovery and a new token.
 func TestSimRevokedToken(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 300}})
+	sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 300}})
 	l := listing(newSimClient(t, sim, simPassword(sim)))
-	ids := []string{}
-	items, err := l.Next(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range items {
-		ids = append(ids, o.ID)
-	}
+	ids := cloudtest.NextIDs(t, l, cloudtest.OrganizationID)
 	sim.ExpireTokens()
 	if _, err := l.Next(context.Background()); !errors.Is(err, cloud.ErrUnauthorized) {
 		t.Fatalf("got %v, want ErrUnauthorized", err)
 	}
-	if err := collect(l, &ids); err != nil {
+	if err := cloudtest.Collect(l, cloudtest.OrganizationID, &ids); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(sim.CFOrganizations().Keys(), ids); diff != "" {
@@ -343,7 +272,7 @@ func TestSimRevokedToken(t *testing.T) {
 }
 
 func TestSimCredentialsRefused(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{})
+	sim := cloudtest.StartSim(t, cloudsim.Config{})
 	forbidden := sim.Config().CloudFoundry.Forbidden
 	tests := []struct {
 		name string

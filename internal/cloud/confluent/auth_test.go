@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 )
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -41,26 +42,21 @@ func TestNewValidatesConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(tt.cfg)
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("New: %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
-			}
+			cloudtest.CheckErrorText(t, err, tt.wantErr)
 			noSecrets(t, err)
 		})
 	}
 }
 
 func TestOAuthClientCredentials(t *testing.T) {
-	idp := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	idp := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		id, secret, _ := r.BasicAuth()
 		if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" ||
 			id != "cid" || secret != testClientSecret {
-			writeJSON(w, http.StatusUnauthorized, []byte(`{"error":"invalid_client","error_description":"Bad client credentials"}`))
+			cloudtest.WriteJSON(w, http.StatusUnauthorized, []byte(`{"error":"invalid_client","error_description":"Bad client credentials"}`))
 			return
 		}
-		writeJSON(w, http.StatusOK, []byte(`{"access_token":"issued-1","token_type":"Bearer","expires_in":3600}`))
+		cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"access_token":"issued-1","token_type":"Bearer","expires_in":3600}`))
 	})
 	api := pagedServer(t, []string{"a", "b", "c"}, 2)
 	oauth := func(secret string) func(*Config) {
@@ -78,40 +74,40 @@ func TestOAuthClientCredentials(t *testing.T) {
 			}
 		}
 		var auths []string
-		for _, s := range api.seen() {
+		for _, s := range api.Seen() {
 			auths = append(auths, s.Auth)
 		}
 		if diff := cmp.Diff([]string{"Bearer issued-1", "Bearer issued-1"}, auths); diff != "" {
 			t.Errorf("Authorization headers (-want +got):\n%s", diff)
 		}
-		if got := len(idp.seen()); got != 1 {
+		if got := len(idp.Seen()); got != 1 {
 			t.Errorf("%d token requests, want 1", got)
 		}
 	})
 
 	t.Run("a refused token is unauthorized and reaches no API", func(t *testing.T) {
-		before := len(api.seen())
+		before := len(api.Seen())
 		_, err := newClient(t, api.URL, oauth(testClientSecret+"-wrong")).OrganizationsPage(context.Background(), "")
 		if !errors.Is(err, cloud.ErrUnauthorized) || !strings.Contains(err.Error(), "Bad client credentials") {
 			t.Errorf("got %v, want ErrUnauthorized with the IdP's description", err)
 		}
 		noSecrets(t, err)
-		if got := len(api.seen()) - before; got != 0 {
+		if got := len(api.Seen()) - before; got != 0 {
 			t.Errorf("%d API requests without a token", got)
 		}
 	})
 
 	t.Run("a token the API refuses is replaced on the next call", func(t *testing.T) {
 		var issued atomic.Int32
-		idp := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, issued.Add(1))))
+		idp := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+			cloudtest.WriteJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, issued.Add(1))))
 		})
-		api := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		api := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("Authorization") != "Bearer tok-2" { // tok-1 was revoked
-				writeJSON(w, http.StatusUnauthorized, fixture(t, "error-401.json", ""))
+				cloudtest.WriteJSON(w, http.StatusUnauthorized, fixture(t, "error-401.json", ""))
 				return
 			}
-			writeJSON(w, http.StatusOK, []byte(`{"data":[]}`))
+			cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"data":[]}`))
 		})
 		c := newClient(t, api.URL, func(c *Config) {
 			oauth(testClientSecret)(c)
@@ -123,13 +119,13 @@ func TestOAuthClientCredentials(t *testing.T) {
 		if _, err := c.OrganizationsPage(context.Background(), ""); err != nil {
 			t.Fatalf("second call: %v", err)
 		}
-		if got := len(idp.seen()); got != 2 {
+		if got := len(idp.Seen()); got != 2 {
 			t.Errorf("%d token requests, want 2", got)
 		}
 	})
 
 	t.Run("an unreachable token endpoint is transient", func(t *testing.T) {
-		down := newServer(t, func(http.ResponseWriter, *http.Request) {})
+		down := cloudtest.NewRecorder(t, func(http.ResponseWriter, *http.Request) {})
 		down.Close()
 		_, err := newClient(t, api.URL, func(c *Config) {
 			oauth(testClientSecret)(c)

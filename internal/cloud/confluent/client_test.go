@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 )
 
 func TestErrorAnswers(t *testing.T) {
@@ -31,28 +32,21 @@ func TestErrorAnswers(t *testing.T) {
 		{name: "403", status: 403, file: "error-403.json", wantKind: cloud.ErrForbidden, wantRequests: 1,
 			wantText: "forbidden (HTTP 403, user_unauthorized): User Access Unauthorized: The user 'mcfly'"},
 		{name: "500 is retried, then reported", status: 500, file: "error-500.json", wantKind: cloud.ErrTransient,
-			wantRequests: fastBackoff.Tries, wantText: "(HTTP 500, out_of_gas): DeLorean Out Of Gas"},
+			wantRequests: cloudtest.FastBackoff.Tries, wantText: "(HTTP 500, out_of_gas): DeLorean Out Of Gas"},
 		{name: "404 without a body", status: 404, wantKind: cloud.ErrNotFound, wantRequests: 1, wantText: "not found (HTTP 404)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 				var body []byte
 				if tt.file != "" {
 					body = fixture(t, tt.file, "")
 				}
-				writeJSON(w, tt.status, body)
+				cloudtest.WriteJSON(w, tt.status, body)
 			})
 			_, err := newClient(t, srv.URL, nil).OrganizationsPage(context.Background(), "")
-			if !errors.Is(err, tt.wantKind) {
-				t.Fatalf("got %v, want %v", err, tt.wantKind)
-			}
-			if !strings.Contains(err.Error(), tt.wantText) {
-				t.Errorf("error %q does not contain %q", err, tt.wantText)
-			}
-			if got := len(srv.seen()); got != tt.wantRequests {
-				t.Errorf("%d requests, want %d", got, tt.wantRequests)
-			}
+			cloudtest.CheckError(t, err, tt.wantKind, tt.wantText)
+			srv.CheckRequests(t, tt.wantRequests)
 			noSecrets(t, err)
 		})
 	}
@@ -60,22 +54,19 @@ func TestErrorAnswers(t *testing.T) {
 
 func TestRateLimits(t *testing.T) {
 	t.Run("429 blocks every list of the account", func(t *testing.T) {
-		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "7")
 			w.Header().Set("X-RateLimit-Limit", "80")
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset", "30")
-			writeJSON(w, http.StatusTooManyRequests, nil)
+			cloudtest.WriteJSON(w, http.StatusTooManyRequests, nil)
 		})
 		budget := cloud.NewBudget()
 		c := newClient(t, srv.URL, func(c *Config) { c.Budget = budget })
 		before := time.Now()
 		_, err := c.OrganizationsPage(context.Background(), "")
 		after := time.Now()
-		rl, ok := cloud.AsRateLimited(err)
-		if !ok {
-			t.Fatalf("got %v, want a *cloud.RateLimitedError", err)
-		}
+		rl := cloudtest.RateLimited(t, err)
 		if rl.Wait != 7*time.Second {
 			t.Errorf("wait %s, want Retry-After's 7s", rl.Wait)
 		}
@@ -90,39 +81,32 @@ func TestRateLimits(t *testing.T) {
 		if _, ok := cloud.AsRateLimited(err); !ok {
 			t.Errorf("connect clusters during the wait: got %v, want a rate limit", err)
 		}
-		if got := len(srv.seen()); got != 1 {
-			t.Errorf("%d requests reached the server, want 1", got)
-		}
+		srv.CheckRequests(t, 1) // the budget kept the second list from the server
 	})
 
 	t.Run("remaining 0 on a success waits for the relative reset", func(t *testing.T) {
-		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-RateLimit-Limit", "80")
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset", "20")
-			writeJSON(w, http.StatusOK, []byte(`{"data":[]}`))
+			cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"data":[]}`))
 		})
 		c := newClient(t, srv.URL, nil)
 		if _, err := c.OrganizationsPage(context.Background(), ""); err != nil {
 			t.Fatalf("first page: %v", err)
 		}
 		_, err := c.OrganizationsPage(context.Background(), "")
-		rl, ok := cloud.AsRateLimited(err)
-		if !ok {
-			t.Fatalf("got %v, want a rate limit", err)
-		}
+		rl := cloudtest.RateLimited(t, err)
 		if rl.Wait < 19*time.Second || rl.Wait > 20*time.Second {
 			t.Errorf("wait %s, want about 20s", rl.Wait)
 		}
-		if got := len(srv.seen()); got != 1 {
-			t.Errorf("%d requests, want 1", got)
-		}
+		srv.CheckRequests(t, 1)
 	})
 }
 
 // pagedServer serves ids in pages of size, linking pages by page_token=<offset>.
-func pagedServer(t *testing.T, ids []string, size int) *server {
-	return newServer(t, func(w http.ResponseWriter, r *http.Request) {
+func pagedServer(t *testing.T, ids []string, size int) *cloudtest.Recorder {
+	return cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		offset := 0
 		fmt.Sscan(r.URL.Query().Get("page_token"), &offset)
 		end := min(offset+size, len(ids))
@@ -134,7 +118,7 @@ func pagedServer(t *testing.T, ids []string, size int) *server {
 		if end < len(ids) {
 			next = fmt.Sprintf(`"http://%s%s?page_size=%d&page_token=%d"`, r.Host, r.URL.Path, size, end)
 		}
-		writeJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"metadata":{"next":%s},"data":[%s]}`, next, strings.Join(items, ","))))
+		cloudtest.WriteJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"metadata":{"next":%s},"data":[%s]}`, next, strings.Join(items, ","))))
 	})
 }
 
@@ -142,22 +126,11 @@ func TestListingAcrossPages(t *testing.T) {
 	ids := []string{"a", "b", "c", "d", "e"}
 	srv := pagedServer(t, ids, 2)
 	c := newClient(t, srv.URL, func(c *Config) { c.PageSize = 2 })
-	l := cloud.NewListing(c.OrganizationsPage, cloud.DefaultLimits)
-	var got []string
-	for !l.Done() {
-		items, err := l.Next(context.Background())
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		for _, o := range items {
-			got = append(got, o.ID)
-		}
-	}
-	if diff := cmp.Diff(ids, got); diff != "" {
+	if diff := cmp.Diff(ids, cloudtest.OrganizationIDs(t, c.OrganizationsPage)); diff != "" {
 		t.Errorf("ids (-want +got):\n%s", diff)
 	}
 	var queries []string
-	for _, s := range srv.seen() {
+	for _, s := range srv.Seen() {
 		queries = append(queries, s.Query)
 	}
 	want := []string{"page_size=2", "page_size=2&page_token=2", "page_size=2&page_token=4"}
@@ -167,12 +140,12 @@ func TestListingAcrossPages(t *testing.T) {
 }
 
 func TestForeignNextLinkRefused(t *testing.T) {
-	foreign := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, []byte(`{"data":[]}`))
+	foreign := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"data":[]}`))
 	})
 	link := foreign.URL + "/partner/v2/organizations?page_token=stolen"
-	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"metadata":{"next":%q},"data":[{"id":"a"}]}`, link)))
+	srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		cloudtest.WriteJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"metadata":{"next":%q},"data":[{"id":"a"}]}`, link)))
 	})
 	c := newClient(t, srv.URL, nil)
 	tests := []struct {
@@ -188,7 +161,7 @@ func TestForeignNextLinkRefused(t *testing.T) {
 			if !errors.Is(err, cloud.ErrUnsafe) {
 				t.Errorf("got %v, want ErrUnsafe", err)
 			}
-			if got := foreign.seen(); len(got) != 0 {
+			if got := foreign.Seen(); len(got) != 0 {
 				t.Errorf("the foreign host was reached: %+v", got)
 			}
 		})
@@ -196,21 +169,14 @@ func TestForeignNextLinkRefused(t *testing.T) {
 }
 
 func TestRepeatedPageTokenRefused(t *testing.T) {
-	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		next := fmt.Sprintf("http://%s/partner/v2/organizations?page_token=loop", r.Host)
-		writeJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"metadata":{"next":%q},"data":[{"id":"a"}]}`, next)))
+		cloudtest.WriteJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"metadata":{"next":%q},"data":[{"id":"a"}]}`, next)))
 	})
 	l := cloud.NewListing(newClient(t, srv.URL, nil).OrganizationsPage, cloud.DefaultLimits)
-	var err error
-	for i := 0; i < 5 && err == nil; i++ {
-		_, err = l.Next(context.Background())
-	}
-	if !errors.Is(err, cloud.ErrUnsafe) {
-		t.Fatalf("got %v, want ErrUnsafe", err)
-	}
-	if got := len(srv.seen()); got != 2 {
-		t.Errorf("%d requests, want 2 (the first page and the first repeat)", got)
-	}
+	err := cloudtest.NextUntilError(l, 5)
+	cloudtest.CheckError(t, err, cloud.ErrUnsafe, "")
+	srv.CheckRequests(t, 2) // the first page and the first repeat
 }
 
 func TestRetries(t *testing.T) {
@@ -219,8 +185,8 @@ func TestRetries(t *testing.T) {
 		name  string
 		first func(w http.ResponseWriter)
 	}{
-		{name: "503 then success", first: func(w http.ResponseWriter) { writeJSON(w, 503, fixture(t, "error-500.json", "")) }},
-		{name: "truncated JSON then success", first: func(w http.ResponseWriter) { writeJSON(w, 200, good[:len(good)/2]) }},
+		{name: "503 then success", first: func(w http.ResponseWriter) { cloudtest.WriteJSON(w, 503, fixture(t, "error-500.json", "")) }},
+		{name: "truncated JSON then success", first: func(w http.ResponseWriter) { cloudtest.WriteJSON(w, 200, good[:len(good)/2]) }},
 		{name: "connection dropped then success", first: func(w http.ResponseWriter) {
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.Close()
@@ -229,12 +195,12 @@ func TestRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var n atomic.Int32
-			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 				if n.Add(1) == 1 {
 					tt.first(w)
 					return
 				}
-				writeJSON(w, 200, good)
+				cloudtest.WriteJSON(w, 200, good)
 			})
 			page, err := newClient(t, srv.URL, nil).OrganizationsPage(context.Background(), "")
 			if err != nil {
@@ -243,9 +209,7 @@ func TestRetries(t *testing.T) {
 			if len(page.Items) != 1 || page.Items[0].ID != "a" {
 				t.Errorf("items %+v, want [a]", page.Items)
 			}
-			if got := len(srv.seen()); got != 2 {
-				t.Errorf("%d requests, want 2", got)
-			}
+			srv.CheckRequests(t, 2)
 		})
 	}
 }

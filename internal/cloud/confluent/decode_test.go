@@ -11,12 +11,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 )
 
 func TestOrganizationsPage(t *testing.T) {
 	created := time.Date(2006, 1, 2, 22, 4, 5, 0, time.UTC)
-	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, fixture(t, "organizations.json", "http://"+r.Host))
+	srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		cloudtest.WriteJSON(w, http.StatusOK, fixture(t, "organizations.json", "http://"+r.Host))
 	})
 	tests := []struct {
 		name      string
@@ -47,7 +48,7 @@ func TestOrganizationsPage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(srv.seen())
+			before := len(srv.Seen())
 			got, err := newClient(t, srv.URL, tt.edit).OrganizationsPage(context.Background(), "")
 			if err != nil {
 				t.Fatalf("OrganizationsPage: %v", err)
@@ -55,8 +56,8 @@ func TestOrganizationsPage(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("page (-want +got):\n%s", diff)
 			}
-			wantSeen := []seen{{Path: "/partner/v2/organizations", Query: tt.wantQuery, Auth: tt.wantAuth}}
-			if diff := cmp.Diff(wantSeen, srv.seen()[before:]); diff != "" {
+			wantSeen := []cloudtest.Seen{{Path: "/partner/v2/organizations", Query: tt.wantQuery, Auth: tt.wantAuth}}
+			if diff := cmp.Diff(wantSeen, srv.Seen()[before:]); diff != "" {
 				t.Errorf("requests (-want +got):\n%s", diff)
 			}
 		})
@@ -64,8 +65,8 @@ func TestOrganizationsPage(t *testing.T) {
 }
 
 func TestConnectClustersPage(t *testing.T) {
-	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, fixture(t, "connect-clusters.json", "http://"+r.Host))
+	srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		cloudtest.WriteJSON(w, http.StatusOK, fixture(t, "connect-clusters.json", "http://"+r.Host))
 	})
 	c := newClient(t, srv.URL, nil)
 	got, err := c.ConnectClustersPage(context.Background(), "env-00000", "")
@@ -84,9 +85,9 @@ func TestConnectClustersPage(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("page (-want +got):\n%s", diff)
 	}
-	wantSeen := []seen{{Path: "/usm/v1/connect-clusters", Query: "environment=env-00000&page_size=100",
+	wantSeen := []cloudtest.Seen{{Path: "/usm/v1/connect-clusters", Query: "environment=env-00000&page_size=100",
 		Auth: basicHeader(testAPIKey, testAPISecret)}}
-	if diff := cmp.Diff(wantSeen, srv.seen()); diff != "" {
+	if diff := cmp.Diff(wantSeen, srv.Seen()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 

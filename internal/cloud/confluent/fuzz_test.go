@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 )
 
 // fuzzEndpoint is the origin every accepted next link must stay on.
@@ -21,24 +21,13 @@ func seedPages(f *testing.F, files ...string) {
 	f.Add([]byte(`{}`))
 }
 
-// checkNext fails when an accepted page links off the endpoint's origin.
-func checkNext(t *testing.T, next string) {
-	if next == "" {
-		return
-	}
-	u, err := url.Parse(next)
-	if err != nil || !cloud.SameOrigin(fuzzEndpoint, u) || u.User != nil {
-		t.Fatalf("accepted next link %q is off the endpoint's origin", next)
-	}
-}
-
 func FuzzDecodeOrganizationsPage(f *testing.F) {
 	seedPages(f, "organizations.json", "connect-clusters.json")
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		page, err := decodeOrganizationsPage(body, fuzzEndpoint, now)
 		if err == nil {
-			checkNext(t, page.Next)
+			cloudtest.CheckNext(t, fuzzEndpoint, page.Next)
 		}
 	})
 }
@@ -48,7 +37,7 @@ func FuzzDecodeConnectClustersPage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		page, err := decodeConnectClustersPage(body, fuzzEndpoint)
 		if err == nil {
-			checkNext(t, page.Next)
+			cloudtest.CheckNext(t, fuzzEndpoint, page.Next)
 		}
 	})
 }

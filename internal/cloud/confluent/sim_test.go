@@ -6,24 +6,15 @@ package confluent
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 	"github.com/orgsync/orgsync/internal/cloudsim"
 )
-
-func startSim(t *testing.T, cfg cloudsim.Config) *cloudsim.Server {
-	t.Helper()
-	sim := cloudsim.New(cfg)
-	sim.Start()
-	t.Cleanup(sim.Close)
-	return sim
-}
 
 // simClient returns a client of sim with its API key, unless edit says otherwise.
 func simClient(t *testing.T, sim *cloudsim.Server, edit func(*Config)) *Client {
@@ -48,47 +39,15 @@ func withSimOAuth(sim *cloudsim.Server) func(*Config) {
 // noSimSecrets fails the test when err's text holds any of sim's secrets.
 func noSimSecrets(t *testing.T, sim *cloudsim.Server, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
+	var secrets []string
 	for _, c := range append(sim.Config().Confluent.Credentials, sim.Config().Confluent.Forbidden) {
-		for _, s := range []string{c.APISecret, c.Token, c.ClientSecret} {
-			if s != "" && strings.Contains(err.Error(), s) {
-				t.Errorf("error %q leaks a credential", err)
-			}
-		}
+		secrets = append(secrets, c.APISecret, c.Token, c.ClientSecret)
 	}
-}
-
-// collect reads l until it is done or fails, appending the ids it reads.
-func collect[T any](l *cloud.Listing[T], id func(T) string, ids *[]string) error {
-	for !l.Done() {
-		items, err := l.Next(context.Background())
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			*ids = append(*ids, id(it))
-		}
-	}
-	return nil
-}
-
-func orgID(o cloud.Organization) string { return o.ID }
-
-// requestURIs lists the request log's URIs for ep, with their statuses.
-func requestURIs(sim *cloudsim.Server, ep cloudsim.Endpoint) (uris []string, statuses []int) {
-	for _, r := range sim.Requests() {
-		if r.Endpoint == ep {
-			uris = append(uris, r.RequestURI)
-			statuses = append(statuses, r.Status)
-		}
-	}
-	return uris, statuses
+	cloudtest.NoSecrets(t, err, secrets...)
 }
 
 func TestSimTenThousandOrganizations(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 10_000}})
+	sim := cloudtest.StartSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 10_000}})
 	// What the mapping must make of the sim's items: name, state from deleted_at, SSO.
 	type view struct {
 		ID, Name, SSOURL, TenantID string
@@ -120,14 +79,8 @@ func TestSimTenThousandOrganizations(t *testing.T) {
 			sim.ResetStats()
 			l := cloud.NewListing(simClient(t, sim, tt.edit).OrganizationsPage, cloud.DefaultLimits)
 			var got []view
-			for !l.Done() {
-				items, err := l.Next(context.Background())
-				if err != nil {
-					t.Fatalf("page %d: %v", l.Pages()+1, err)
-				}
-				for _, o := range items {
-					got = append(got, view{ID: o.ID, Name: o.DisplayName, SSOURL: o.SSOURL, TenantID: o.Details["ssoTenantID"], State: o.State})
-				}
+			for _, o := range cloudtest.ReadAll(t, l) {
+				got = append(got, view{ID: o.ID, Name: o.DisplayName, SSOURL: o.SSOURL, TenantID: o.Details["ssoTenantID"], State: o.State})
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("organizations (-want +got):\n%s", diff)
@@ -142,13 +95,13 @@ func TestSimTenThousandOrganizations(t *testing.T) {
 }
 
 func TestSimConnectClusters(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{ConnectClustersPerEnvironment: 23}})
+	sim := cloudtest.StartSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{ConnectClustersPerEnvironment: 23}})
 	c := simClient(t, sim, func(c *Config) { c.PageSize = 5 })
 	l := cloud.NewListing(func(ctx context.Context, cursor string) (cloud.Page[cloud.ConnectCluster], error) {
 		return c.ConnectClustersPage(ctx, "env-00001", cursor)
 	}, cloud.DefaultLimits)
 	var got []string
-	if err := collect(l, func(cc cloud.ConnectCluster) string { return cc.Environment + "/" + cc.ID }, &got); err != nil {
+	if err := cloudtest.Collect(l, func(cc cloud.ConnectCluster) string { return cc.Environment + "/" + cc.ID }, &got); err != nil {
 		t.Fatal(err)
 	}
 	var want []string
@@ -166,22 +119,15 @@ func TestSimConnectClusters(t *testing.T) {
 // TestSimRateLimitBurstResumes: a burst of 429s on page 4 is waited out as told, and
 // the same Listing resumes at page 4, not at page 1.
 func TestSimRateLimitBurstResumes(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 1000}})
+	sim := cloudtest.StartSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 1000}})
 	sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultTooManyRequests, Endpoint: cloudsim.EndpointConfluentOrganizations,
 		Page: 4, Times: 2, RetryAfter: time.Second})
 	c := simClient(t, sim, nil)
 	l := cloud.NewListing(c.OrganizationsPage, cloud.DefaultLimits)
 	var ids []string
 	refusals := 0
-	for !l.Done() {
-		err := collect(l, orgID, &ids)
-		rl, ok := cloud.AsRateLimited(err)
-		if !ok {
-			if err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
+	// The wait is what is under test: CollectWaiting sleeps it out.
+	cloudtest.CollectWaiting(t, l, cloudtest.OrganizationID, &ids, func(rl *cloud.RateLimitedError) {
 		refusals++
 		if rl.Wait != time.Second || rl.Figures.Remaining != 0 {
 			t.Errorf("wait %s, remaining %d; want Retry-After's 1s and 0", rl.Wait, rl.Figures.Remaining)
@@ -194,28 +140,18 @@ func TestSimRateLimitBurstResumes(t *testing.T) {
 		if sim.Count(cloudsim.EndpointConfluentConnectClusters) != before {
 			t.Error("a connect-cluster request was sent during the wait")
 		}
-		time.Sleep(rl.Wait) // the wait is what is under test
-	}
+	})
 	if refusals != 2 {
 		t.Errorf("%d refusals, want 2", refusals)
 	}
 	if diff := cmp.Diff(sim.ConfluentOrganizations().Keys(), ids); diff != "" {
 		t.Errorf("organizations (-want +got):\n%s", diff)
 	}
-	uris, statuses := requestURIs(sim, cloudsim.EndpointConfluentOrganizations)
-	if diff := cmp.Diff([]int{200, 200, 200, 429, 429, 200, 200, 200, 200, 200, 200, 200}, statuses); diff != "" {
-		t.Fatalf("statuses (-want +got):\n%s", diff)
-	}
-	if uris[3] != uris[4] || uris[4] != uris[5] {
-		t.Errorf("the refused page was not the one asked for again: %q", uris[3:6])
-	}
-	if slices.Index(uris[1:], uris[0]) >= 0 {
-		t.Errorf("the listing restarted at page one: %q", uris)
-	}
+	cloudtest.CheckResumed(t, sim, cloudsim.EndpointConfluentOrganizations, []int{200, 200, 200, 429, 429, 200, 200, 200, 200, 200, 200, 200})
 }
 
 func TestSimFaults(t *testing.T) {
-	foreign := startSim(t, cloudsim.Config{})
+	foreign := cloudtest.StartSim(t, cloudsim.Config{})
 	tests := []struct {
 		name         string
 		fault        cloudsim.Fault
@@ -233,14 +169,12 @@ func TestSimFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim := startSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 500}})
+			sim := cloudtest.StartSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 500}})
 			tt.fault.Endpoint = cloudsim.EndpointConfluentOrganizations
 			sim.AddFault(tt.fault)
 			var ids []string
-			err := collect(cloud.NewListing(simClient(t, sim, nil).OrganizationsPage, cloud.DefaultLimits), orgID, &ids)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want %v", err, tt.wantErr)
-			}
+			err := cloudtest.Collect(cloud.NewListing(simClient(t, sim, nil).OrganizationsPage, cloud.DefaultLimits), cloudtest.OrganizationID, &ids)
+			cloudtest.CheckError(t, err, tt.wantErr, "")
 			noSimSecrets(t, sim, err)
 			if tt.wantErr == nil {
 				if diff := cmp.Diff(sim.ConfluentOrganizations().Keys(), ids); diff != "" {
@@ -260,21 +194,21 @@ func TestSimFaults(t *testing.T) {
 // TestSimServerErrorThenResume: retries give up on a persistent 5xx; once it clears,
 // the same Listing goes on from the failed page.
 func TestSimServerErrorThenResume(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 500}})
+	sim := cloudtest.StartSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 500}})
 	id := sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultServerError, Endpoint: cloudsim.EndpointConfluentOrganizations, Page: 3})
 	l := cloud.NewListing(simClient(t, sim, nil).OrganizationsPage, cloud.DefaultLimits)
 	var ids []string
-	if err := collect(l, orgID, &ids); !errors.Is(err, cloud.ErrTransient) {
+	if err := cloudtest.Collect(l, cloudtest.OrganizationID, &ids); !errors.Is(err, cloud.ErrTransient) {
 		t.Fatalf("got %v, want ErrTransient", err)
 	}
 	sim.RemoveFault(id)
-	if err := collect(l, orgID, &ids); err != nil {
+	if err := cloudtest.Collect(l, cloudtest.OrganizationID, &ids); err != nil {
 		t.Fatalf("after the fault cleared: %v", err)
 	}
 	if diff := cmp.Diff(sim.ConfluentOrganizations().Keys(), ids); diff != "" {
 		t.Errorf("organizations (-want +got):\n%s", diff)
 	}
-	_, statuses := requestURIs(sim, cloudsim.EndpointConfluentOrganizations)
+	_, statuses := cloudtest.RequestURIs(sim, cloudsim.EndpointConfluentOrganizations)
 	if diff := cmp.Diff([]int{200, 200, 500, 500, 500, 500, 200, 200, 200}, statuses); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
@@ -283,22 +217,15 @@ func TestSimServerErrorThenResume(t *testing.T) {
 // TestSimItemsChangeBetweenPages: partner/v2 pages by key, so changes between two
 // pages neither repeat nor skip anything that exists throughout.
 func TestSimItemsChangeBetweenPages(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 300}})
+	sim := cloudtest.StartSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 300}})
 	orgs := sim.ConfluentOrganizations()
 	before := orgs.Keys()
 	l := cloud.NewListing(simClient(t, sim, nil).OrganizationsPage, cloud.DefaultLimits)
-	first, err := l.Next(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := []string{}
-	for _, o := range first {
-		ids = append(ids, o.ID)
-	}
+	ids := cloudtest.NextIDs(t, l, cloudtest.OrganizationID)
 	listedGone, unlistedGone := before[10], before[250]
 	orgs.Remove(listedGone, unlistedGone)
 	orgs.Add(cloudsim.ConfluentOrganization{ID: "00000000-behind-the-cursor"}, cloudsim.ConfluentOrganization{ID: "ffffffff-ahead-of-the-cursor"})
-	if err := collect(l, orgID, &ids); err != nil {
+	if err := cloudtest.Collect(l, cloudtest.OrganizationID, &ids); err != nil {
 		t.Fatal(err)
 	}
 	var want []string
@@ -316,23 +243,16 @@ func TestSimItemsChangeBetweenPages(t *testing.T) {
 // TestSimRevokedToken: tokens revoked mid-listing cost one refused page; the listing
 // resumes there with a new token.
 func TestSimRevokedToken(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 300}})
+	sim := cloudtest.StartSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{Organizations: 300}})
 	l := cloud.NewListing(simClient(t, sim, withSimOAuth(sim)).OrganizationsPage, cloud.DefaultLimits)
-	ids := []string{}
-	items, err := l.Next(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range items {
-		ids = append(ids, o.ID)
-	}
+	ids := cloudtest.NextIDs(t, l, cloudtest.OrganizationID)
 	sim.ExpireTokens()
-	_, err = l.Next(context.Background())
+	_, err := l.Next(context.Background())
 	if !errors.Is(err, cloud.ErrUnauthorized) {
 		t.Fatalf("got %v, want ErrUnauthorized", err)
 	}
 	noSimSecrets(t, sim, err)
-	if err := collect(l, orgID, &ids); err != nil {
+	if err := cloudtest.Collect(l, cloudtest.OrganizationID, &ids); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(sim.ConfluentOrganizations().Keys(), ids); diff != "" {
@@ -344,7 +264,7 @@ func TestSimRevokedToken(t *testing.T) {
 }
 
 func TestSimCredentialsRefused(t *testing.T) {
-	sim := startSim(t, cloudsim.Config{})
+	sim := cloudtest.StartSim(t, cloudsim.Config{})
 	forbidden := sim.Config().Confluent.Forbidden
 	tests := []struct {
 		name string
