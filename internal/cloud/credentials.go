@@ -1,7 +1,6 @@
 package cloud
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -19,7 +18,7 @@ func PickCredentialSet(present map[string]bool, sets ...[]string) (int, error) {
 	}
 	switch len(touched) {
 	case 0:
-		return -1, fmt.Errorf("no credentials: provide %s", describeSets(sets))
+		return -1, CredentialsErrorf("no credentials: provide %s", describeSets(sets))
 	case 1:
 		var missing []string
 		for _, k := range sets[touched[0]] {
@@ -28,7 +27,7 @@ func PickCredentialSet(present map[string]bool, sets ...[]string) (int, error) {
 			}
 		}
 		if len(missing) > 0 {
-			return -1, fmt.Errorf("incomplete credentials: missing %s", strings.Join(missing, ", "))
+			return -1, CredentialsErrorf("incomplete credentials: missing %s", strings.Join(missing, ", "))
 		}
 		return touched[0], nil
 	default:
@@ -40,7 +39,7 @@ func PickCredentialSet(present map[string]bool, sets ...[]string) (int, error) {
 				}
 			}
 		}
-		return -1, fmt.Errorf("ambiguous credentials: %s belong to different methods; provide exactly one of %s",
+		return -1, CredentialsErrorf("ambiguous credentials: %s belong to different methods; provide exactly one of %s",
 			strings.Join(given, ", "), describeSets(sets))
 	}
 }

@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -32,6 +33,9 @@ func TestPickCredentialSet(t *testing.T) {
 			}
 			if (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("error %v, want one containing %q", err, tt.wantErr)
+			}
+			if err != nil && !errors.Is(err, ErrCredentials) {
+				t.Errorf("error %v does not match ErrCredentials", err)
 			}
 		})
 	}

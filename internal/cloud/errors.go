@@ -18,7 +18,20 @@ var (
 	// ErrUnsafe marks answers the client refuses to follow: a next link to another
 	// origin, a repeated page token, a response or listing beyond the caps.
 	ErrUnsafe = errors.New("unsafe remote answer")
+	// ErrCredentials marks credentials a provider cannot use as given: a Secret that
+	// lacks keys, or mixes keys of two methods. Nothing was sent.
+	ErrCredentials = errors.New("unusable credentials")
 )
+
+// CredentialsErrorf formats an error that matches ErrCredentials, keeping its own text.
+func CredentialsErrorf(format string, args ...any) error {
+	return credentialsError{fmt.Errorf(format, args...)}
+}
+
+type credentialsError struct{ error }
+
+func (e credentialsError) Unwrap() error      { return e.error }
+func (credentialsError) Is(target error) bool { return target == ErrCredentials }
 
 // APIError is a non-2xx answer from a remote API, classified by Kind.
 type APIError struct {

@@ -310,7 +310,7 @@ func credential(cfg Config, authority *url.URL, transport policy.Transporter) (a
 		}
 	}
 	if n != 1 {
-		return nil, errors.New("azure: configure exactly one of tenantID+clientID+clientSecret, token, or a credential")
+		return nil, cloud.CredentialsErrorf("azure: configure exactly one of tenantID+clientID+clientSecret, token, or a credential")
 	}
 	switch {
 	case cfg.Credential != nil:
@@ -319,7 +319,7 @@ func credential(cfg Config, authority *url.URL, transport policy.Transporter) (a
 		return staticToken(cfg.Token), nil
 	}
 	if cfg.TenantID == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
-		return nil, errors.New("azure: tenantID, clientID and clientSecret are all required")
+		return nil, cloud.CredentialsErrorf("azure: tenantID, clientID and clientSecret are all required")
 	}
 	opts := &azidentity.ClientSecretCredentialOptions{
 		ClientOptions: azcore.ClientOptions{
