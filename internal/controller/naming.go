@@ -8,7 +8,10 @@ import (
 
 const (
 	maxNameLength = 253 // DNS-1123 subdomain
-	hashLength    = 10
+	hashLength    = 16  // hex digits: 64 bits
+	// hashSeparator sets the hash apart. sanitize never leaves "--" in a part, so no
+	// unaltered id can end in what looks like a hash.
+	hashSeparator = "--"
 )
 
 // MirrorName derives the stable name of a mirror from its account and the remote
@@ -17,9 +20,9 @@ const (
 // The name is account + "." + parts joined by ".". Parts are sanitized to DNS-1123
 // label characters, which never include ".", and each kind has a fixed number of parts,
 // so splitting from the right recovers the account: no two (account, parts) pairs of
-// one kind can meet on one name. A part that had to
-// be altered, or a name that had to be shortened, gets a hash of the unaltered input,
-// so two ids that sanitize alike still get different names.
+// one kind can meet on one name. A part that had to be altered, or a name that had to
+// be shortened, gets "--" and a hash of the unaltered input, so two ids that sanitize
+// alike still get different names, and no unaltered id can take a hashed name.
 func MirrorName(account string, parts ...string) string {
 	clean := make([]string, len(parts))
 	altered := false
@@ -34,7 +37,7 @@ func MirrorName(account string, parts ...string) string {
 		return name
 	}
 	sum := sha256.Sum256([]byte(account + "\x00" + strings.Join(parts, "\x00")))
-	suffix := "-" + hex.EncodeToString(sum[:])[:hashLength]
+	suffix := hashSeparator + hex.EncodeToString(sum[:])[:hashLength]
 	if room := maxNameLength - len(suffix); len(name) > room {
 		name = strings.TrimRight(name[:room], "-.")
 	}
