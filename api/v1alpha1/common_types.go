@@ -52,7 +52,8 @@ const (
 	StateFailed ProvisioningState = "Failed"
 	// StateCanceled means provisioning was canceled.
 	StateCanceled ProvisioningState = "Canceled"
-	// StateDeleted means the remote item is deleted but still listed.
+	// StateDeleted means the remote item is deleted: still listed as deleted, or no
+	// longer listed at all on an account with spec.prune false.
 	StateDeleted ProvisioningState = "Deleted"
 	// StateSuspended means the remote item is suspended (Cloud Foundry).
 	StateSuspended ProvisioningState = "Suspended"

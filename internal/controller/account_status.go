@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -31,8 +32,10 @@ func isConditionTrue(acct *v1alpha1.CloudAccount, condType string) bool {
 }
 
 // beginSession marks a new sync: Reconciling until the first complete sync, and
-// after a spec change until the new generation has synced once; a Stalled verdict
-// from earlier credentials or configuration no longer holds.
+// after a spec change until the new generation has synced once. Ready and Stalled
+// keep their verdict until the session ends, so health does not flap on a retry.
+// nextSyncTime is cleared: a restarted operator must not wait for the old schedule
+// to resume a sync that was in flight.
 func beginSession(acct *v1alpha1.CloudAccount) {
 	if acct.Status.LastSyncTime == nil {
 		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing, "first sync in progress")
@@ -40,11 +43,7 @@ func beginSession(acct *v1alpha1.CloudAccount) {
 		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing,
 			fmt.Sprintf("syncing generation %d", acct.Generation))
 	}
-	if meta.IsStatusConditionTrue(acct.Status.Conditions, v1alpha1.ConditionStalled) {
-		meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
-		meta.SetStatusCondition(&acct.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionUnknown,
-			Reason: v1alpha1.ReasonSyncing, Message: "retrying with the current credentials and configuration", ObservedGeneration: acct.Generation})
-	}
+	acct.Status.NextSyncTime = nil
 }
 
 // stalled records a problem that retrying soon will not fix (credentials, configuration):
@@ -72,86 +71,112 @@ func (r *CloudAccountReconciler) rateLimited(acct *v1alpha1.CloudAccount, sessio
 	provider := string(acct.Spec.Provider)
 	metrics.RateLimitWaits.WithLabelValues(provider, acct.Name).Inc()
 	metrics.RateLimitWaitSeconds.WithLabelValues(provider).Observe(rl.Wait.Seconds())
-	msg := fmt.Sprintf("the remote API asked to wait %s; the sync resumes at the refused page", rl.Wait.Round(time.Second))
+	// A zero wait (Retry-After: 0, or a reset already past by our clock) would make
+	// controller-runtime forget the item: the session would never resume.
+	wait := max(rl.Wait, time.Second)
+	resume := metav1.NewTime(r.clock().Add(wait).Truncate(time.Second))
+	acct.Status.NextSyncTime = &resume
+	msg := "the remote API asked to wait; the sync resumes at the refused page at nextSyncTime"
 	setCondition(acct, v1alpha1.ConditionRateLimited, true, v1alpha1.ReasonRateLimited, msg)
 	if !session.rateLimited {
 		session.rateLimited = true
-		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonRateLimited, "Sync", "%s", msg)
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonRateLimited, "Sync",
+			"the remote API asked to wait %s; the sync resumes at the refused page", rl.Wait.Round(time.Second))
 	}
-	// A zero wait (Retry-After: 0, or a reset already past by our clock) would make
-	// controller-runtime forget the item: the session would never resume.
-	return ctrl.Result{RequeueAfter: max(rl.Wait, time.Second)}
+	return ctrl.Result{RequeueAfter: wait}
 }
 
-// failed handles a listing that stopped part-way: nothing is pruned.
-func (r *CloudAccountReconciler) failed(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession, err error) (ctrl.Result, error) {
+// retryBackoff spaces the retries of a session paused by remote failures.
+var retryBackoff = cloud.Backoff{Base: 5 * time.Second, Cap: 5 * time.Minute}
+
+// stopsSession says whether err ends the session: retrying soon will not fix it.
+func stopsSession(err error) bool {
+	for _, kind := range []error{cloud.ErrUnauthorized, cloud.ErrForbidden, cloud.ErrBadRequest, cloud.ErrNotFound, cloud.ErrUnsafe} {
+		if errors.Is(err, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// failed handles a session that cannot go on: Stalled, and a retry from page one on
+// the sync interval. Nothing is pruned.
+func (r *CloudAccountReconciler) failed(acct *v1alpha1.CloudAccount, session *syncSession, err error) (ctrl.Result, error) {
 	metrics.SyncDuration.WithLabelValues(string(acct.Spec.Provider), "failed").Observe(r.clock().Sub(session.started).Seconds())
+	// A foreign next link, a looping token or an absurd listing will not fix itself
+	// in seconds either; retrying from page one at once would only repeat it.
+	reason := v1alpha1.ReasonRemoteError
 	switch {
 	case errors.Is(err, cloud.ErrUnauthorized):
-		return r.stalled(acct, v1alpha1.ReasonUnauthorized, err)
+		reason = v1alpha1.ReasonUnauthorized
 	case errors.Is(err, cloud.ErrForbidden):
-		return r.stalled(acct, v1alpha1.ReasonForbidden, err)
+		reason = v1alpha1.ReasonForbidden
 	case errors.Is(err, cloud.ErrBadRequest), errors.Is(err, cloud.ErrNotFound):
-		return r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err)
-	case errors.Is(err, cloud.ErrUnsafe):
-		// A foreign next link, a looping token or an absurd listing will not fix itself
-		// in seconds; retrying from page one at once would only repeat it.
-		return r.stalled(acct, v1alpha1.ReasonRemoteError, err)
+		reason = v1alpha1.ReasonInvalidConfiguration
 	}
-	// Transient remote trouble or a refused answer: back off through the workqueue.
-	setCondition(acct, v1alpha1.ConditionRateLimited, false, v1alpha1.ReasonNotRateLimited, "")
-	msg := "listing incomplete, nothing pruned: " + err.Error()
-	acct.Status.LastHandledSyncRequest = syncRequest(acct)
-	// Due at once, so the workqueue's backoff retry runs a new sync.
-	acct.Status.NextSyncTime = &metav1.Time{Time: r.clock().Truncate(time.Second)}
-	setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonRemoteError, msg)
-	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
-	r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonRemoteError, "Sync", "%s", msg)
-	return ctrl.Result{}, err
+	result, retErr := r.stalled(acct, reason, err)
+	acct.Status.LastHandledSyncRequest = session.syncRequest
+	return result, retErr
+}
+
+// paused handles transient trouble (a remote 5xx or timeout after the client's own
+// retries, an API-server write that failed): the session is kept and retried with
+// capped, jittered backoff from the page that failed. Nothing is pruned meanwhile.
+func (r *CloudAccountReconciler) paused(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession, err error) ctrl.Result {
+	session.failures++
+	wait := retryBackoff.Delay(session.failures)
+	logf.FromContext(ctx).Error(err, "sync paused; retrying from the page that failed", "retryIn", wait.Round(time.Millisecond), "failures", session.failures)
+	retry := metav1.NewTime(r.clock().Add(wait).Truncate(time.Second))
+	acct.Status.NextSyncTime = &retry
+	acct.Status.LastHandledSyncRequest = session.syncRequest
+	if session.failures == 1 {
+		// Said once per session, so a remote that stays down costs one event and a
+		// status write per retry, not a changing message each time.
+		metrics.SyncDuration.WithLabelValues(string(acct.Spec.Provider), "failed").Observe(r.clock().Sub(session.started).Seconds())
+		msg := "listing incomplete, nothing pruned; retrying from the page that failed at nextSyncTime: " + err.Error()
+		setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonRemoteError, msg)
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonRemoteError, "Sync", "%s", msg)
+	}
+	return ctrl.Result{RequeueAfter: wait}
 }
 
 // completed prunes after a complete listing and records the sync.
 func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession) (ctrl.Result, error) {
-	held, deferred := "", false
-	if session.rateLimited {
-		// Pages read before and after a long wait may not line up (offset paging
-		// shifts when items vanish), so an item may be missing here that still exists.
-		deferred = true
-	} else {
-		var err error
-		if held, err = r.prune(ctx, acct, session); err != nil {
-			return r.failed(ctx, acct, session, fmt.Errorf("prune: %w", err))
-		}
+	outcome, err := r.prune(ctx, acct, session)
+	if err != nil {
+		return r.paused(ctx, acct, session, fmt.Errorf("prune: %w", err)), nil
 	}
+	r.sessions.put(acct.UID, nil)
 	now := r.clock()
 	provider := string(acct.Spec.Provider)
 	took := now.Sub(session.started)
 	wait := nextInterval(acct)
+	orgs, ccs := session.mirrored()
 	acct.Status.LastSyncTime = &metav1.Time{Time: now.Truncate(time.Second)}
 	acct.Status.LastSyncDuration = &metav1.Duration{Duration: took.Round(time.Millisecond)}
 	acct.Status.NextSyncTime = &metav1.Time{Time: now.Add(wait).Truncate(time.Second)}
-	acct.Status.Organizations = int32(len(session.organizations))
-	acct.Status.ConnectClusters = int32(len(session.connectClusters))
-	acct.Status.LastHandledSyncRequest = syncRequest(acct)
-	if held == "" {
-		msg := fmt.Sprintf("mirrored %d organizations and %d connect clusters", len(session.organizations), len(session.connectClusters))
-		if n := session.skipped.Load(); n > 0 {
-			msg += fmt.Sprintf("; %d remote items skipped because the API server refused them (see events)", n)
+	acct.Status.Organizations = orgs
+	acct.Status.ConnectClusters = ccs
+	acct.Status.LastHandledSyncRequest = session.syncRequest
+	if outcome.heldBack == "" {
+		msg := fmt.Sprintf("mirrored %d organizations and %d connect clusters", orgs, ccs)
+		if n := session.skippedOrganizations.Load() + session.skippedConnectClusters.Load(); n > 0 {
+			msg += fmt.Sprintf("; %d remote items skipped because they could not be stored (see events)", n)
 		}
-		if deferred {
-			msg += "; pruning deferred to the next sync, as this listing waited out a rate limit"
+		if outcome.unconfirmed > 0 {
+			msg += fmt.Sprintf("; %d mirrors no longer listed are kept until a listing that was not paused confirms it", outcome.unconfirmed)
 		}
 		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonSynced, msg)
 	} else {
-		setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonPruneHeldBack, held)
+		setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonPruneHeldBack, outcome.heldBack)
 	}
 	setCondition(acct, v1alpha1.ConditionRateLimited, false, v1alpha1.ReasonNotRateLimited, "")
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionReconciling)
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
 
 	metrics.SyncDuration.WithLabelValues(provider, "complete").Observe(took.Seconds())
-	metrics.MirroredObjects.WithLabelValues("Organization", acct.Name).Set(float64(len(session.organizations)))
-	metrics.MirroredObjects.WithLabelValues("ConnectCluster", acct.Name).Set(float64(len(session.connectClusters)))
+	metrics.MirroredObjects.WithLabelValues("Organization", acct.Name).Set(float64(orgs))
+	metrics.MirroredObjects.WithLabelValues("ConnectCluster", acct.Name).Set(float64(ccs))
 	metrics.LastSuccessfulSync.WithLabelValues(acct.Name).Set(float64(now.Unix()))
 	return ctrl.Result{RequeueAfter: wait}, nil
 }

@@ -48,6 +48,10 @@ const (
 	intervalJitter = 0.1
 	// secretRefIndex indexes accounts by the name of their credentials Secret.
 	secretRefIndex = "spec.credentialsSecretRef.name"
+
+	// Event reasons for a remote item that was skipped.
+	reasonInvalidRemoteItem = "InvalidRemoteItem" // the API server refused the mirror
+	reasonMirrorNameTaken   = "MirrorNameTaken"   // another object holds the mirror's name
 )
 
 // CloudAccountReconciler syncs each CloudAccount's remote lists into mirrors.
@@ -74,6 +78,9 @@ type CloudAccountReconciler struct {
 	// secretVersions remembers the Secret version each account last synced with, so a
 	// change to the Secret starts a sync at once.
 	secretVersions map[types.UID]string
+	// pruneCandidates holds, per account, the mirrors (by UID) an interrupted listing
+	// missed; the next complete listing confirms or clears them.
+	pruneCandidates map[types.UID]map[types.UID]struct{}
 	// uids maps account names to UIDs, to forget a deleted account's state.
 	uids map[string]types.UID
 }
@@ -102,7 +109,7 @@ func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if !controllerutil.ContainsFinalizer(acct, v1alpha1.FinalizerMirrors) {
 		before := acct.DeepCopy()
 		controllerutil.AddFinalizer(acct, v1alpha1.FinalizerMirrors)
-		if err := r.Patch(ctx, acct, client.MergeFrom(before)); err != nil {
+		if err := r.Patch(ctx, acct, finalizerPatch(before)); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(fmt.Errorf("add finalizer: %w", err))
 		}
 	}
@@ -164,12 +171,20 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 		r.rememberSecret(acct.UID, secretVersion)
 		provider, err := r.provider(acct, secret.Data, secretVersion)
 		if err != nil {
-			return r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err)
+			reason := v1alpha1.ReasonInvalidConfiguration
+			if errors.Is(err, cloud.ErrCredentials) {
+				reason = v1alpha1.ReasonCredentialsNotFound
+			}
+			return r.stalled(acct, reason, err)
 		}
 		session = newSession(acct, secretVersion, provider, r.mirrorWriter(), now)
 		session.onSkipped = func(kind, name string, err error) {
 			log.Error(err, "remote item refused by the API server; skipped", "kind", kind, "name", name)
-			r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, "InvalidRemoteItem", "Sync", "%s %s skipped: %v", kind, name, err)
+			reason := reasonInvalidRemoteItem
+			if errors.Is(err, errNameTaken) {
+				reason = reasonMirrorNameTaken
+			}
+			r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, reason, "Sync", "%s %s skipped: %v", kind, name, err)
 		}
 		r.sessions.put(acct.UID, session)
 		beginSession(acct)
@@ -182,12 +197,16 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 	if rl, ok := cloud.AsRateLimited(err); ok {
 		return r.rateLimited(acct, session, rl), nil
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+		return r.completed(ctx, acct, session)
+	case ctx.Err() != nil: // shutting down: the next leader starts over
+		return ctrl.Result{}, err
+	case stopsSession(err):
 		r.sessions.put(acct.UID, nil)
-		return r.failed(ctx, acct, session, err)
+		return r.failed(acct, session, err)
 	}
-	r.sessions.put(acct.UID, nil)
-	return r.completed(ctx, acct, session)
+	return r.paused(ctx, acct, session, err), nil
 }
 
 // due says whether a new sync should start now, or how long until it should.
@@ -324,12 +343,19 @@ func (r *CloudAccountReconciler) finalize(ctx context.Context, acct *v1alpha1.Cl
 	}
 	before := acct.DeepCopy()
 	controllerutil.RemoveFinalizer(acct, v1alpha1.FinalizerMirrors)
-	if err := r.Patch(ctx, acct, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
+	if err := r.Patch(ctx, acct, finalizerPatch(before)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("remove finalizer: %w", err)
 	}
 	r.forget(acct.Name)
 	metrics.ForgetAccount(acct.Name)
 	return nil
+}
+
+// finalizerPatch sends the finalizer list with a resourceVersion precondition: a merge
+// patch replaces the whole list, so without one a stale copy would drop a finalizer
+// another controller just added. A conflict retries the reconcile.
+func finalizerPatch(before *v1alpha1.CloudAccount) client.Patch {
+	return client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
 }
 
 // forget drops what the reconciler keeps in memory for a deleted account.
@@ -345,6 +371,7 @@ func (r *CloudAccountReconciler) forget(account string) {
 	delete(r.budgets, uid)
 	delete(r.providers, uid)
 	delete(r.secretVersions, uid)
+	delete(r.pruneCandidates, uid)
 }
 
 // dataHash identifies a Secret's content: a change to its labels alone must not

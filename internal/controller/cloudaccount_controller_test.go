@@ -223,11 +223,12 @@ var _ = Describe("CloudAccount sync", func() {
 				Expect(writes.MirrorWrites()-before).To(BeZero(), "writes during an unchanged sync: %v", writes.Snapshot())
 			})
 
-			It("deletes nothing when a page in the middle fails", func() {
-				waitSynced(acct.Name, "")
+			It("deletes nothing when a page in the middle fails, then resumes at that page", func() {
+				first := waitSynced(acct.Name, "")
 				count := len(organizationsOf(acct.Name))
 				pc.remove(sim, keys(pc.remote(sim))[0])
 				sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultServerError, Endpoint: pc.orgList, Page: 2, Status: 503})
+				sim.ResetStats()
 				token := requestSync(acct.Name)
 				Eventually(func(g Gomega) {
 					a := getAccount(acct.Name)
@@ -235,8 +236,37 @@ var _ = Describe("CloudAccount sync", func() {
 					g.Expect(ready).NotTo(BeNil())
 					g.Expect(ready.Reason).To(Equal(v1alpha1.ReasonRemoteError))
 					g.Expect(a.Status.LastHandledSyncRequest).To(Equal(token))
+					g.Expect(a.Status.NextSyncTime).NotTo(BeNil(), "the retry time is shown")
 				}).Should(Succeed())
 				Consistently(func() int { return len(organizationsOf(acct.Name)) }, "2s").Should(Equal(count))
+				Expect(eventReasons(acct)).To(ContainElement(v1alpha1.ReasonRemoteError))
+
+				// The remote recovers: the retry goes on from page 2, so the first page
+				// is read once in the whole session.
+				sim.ClearFaults()
+				var resumed *v1alpha1.CloudAccount
+				Eventually(func(g Gomega) {
+					resumed = getAccount(acct.Name)
+					g.Expect(resumed.Status.LastSyncTime.Time).To(BeTemporally(">", first.Status.LastSyncTime.Time))
+				}).WithTimeout(time.Minute).Should(Succeed())
+				var firstURI string
+				perURI := map[string]int{}
+				for _, rec := range sim.Requests() {
+					if rec.Endpoint == pc.orgList {
+						if firstURI == "" {
+							firstURI = rec.RequestURI
+						}
+						perURI[rec.RequestURI]++
+					}
+				}
+				Expect(perURI).To(HaveKeyWithValue(firstURI, 1), "list requests by URI: %v", perURI)
+				// That listing was paused part-way, so the vanished item waits for a
+				// listing that confirms it.
+				Expect(organizationsOf(acct.Name)).To(HaveLen(count))
+				Expect(meta.FindStatusCondition(resumed.Status.Conditions, v1alpha1.ConditionReady)).To(And(
+					HaveField("Status", metav1.ConditionTrue), HaveField("Message", ContainSubstring("1 mirrors no longer listed are kept"))))
+				waitSynced(acct.Name, requestSync(acct.Name))
+				Expect(organizationsOf(acct.Name)).To(HaveLen(count - 1))
 			})
 
 			It("resumes at the refused page after a 429", func() {
@@ -328,9 +358,10 @@ var _ = Describe("CloudAccount sync", func() {
 			Expect(kept).NotTo(BeNil())
 			Expect(meta.FindStatusCondition(kept.Status.Conditions, v1alpha1.ConditionReady)).To(
 				And(HaveField("Status", metav1.ConditionFalse), HaveField("Reason", v1alpha1.ReasonNotFoundRemotely)))
+			Expect(kept.Status.ProvisioningState).To(Equal(v1alpha1.StateDeleted), "Ready is True exactly when the state is Succeeded")
 		})
 
-		It("defers pruning after a listing that waited out a rate limit, then prunes", func() {
+		It("prunes after a listing that waited out a rate limit only once the next listing confirms it", func() {
 			acct := createAccount(pc, sim, pc.secret, nil)
 			defer deleteAccount(acct)
 			waitSynced(acct.Name, "")
@@ -340,7 +371,8 @@ var _ = Describe("CloudAccount sync", func() {
 			defer sim.ClearFaults()
 			waitSynced(acct.Name, requestSync(acct.Name))
 			Expect(organizationsOf(acct.Name)).To(HaveLen(count))
-			Expect(meta.FindStatusCondition(getAccount(acct.Name).Status.Conditions, v1alpha1.ConditionReady).Message).To(ContainSubstring("pruning deferred"))
+			Expect(meta.FindStatusCondition(getAccount(acct.Name).Status.Conditions, v1alpha1.ConditionReady).Message).To(
+				ContainSubstring("1 mirrors no longer listed are kept until a listing that was not paused confirms it"))
 			waitSynced(acct.Name, requestSync(acct.Name))
 			Expect(organizationsOf(acct.Name)).To(HaveLen(count - 1))
 		})
@@ -369,6 +401,43 @@ var _ = Describe("CloudAccount sync", func() {
 				g.Expect(meta.FindStatusCondition(a.Status.Conditions, v1alpha1.ConditionReady).Message).To(ContainSubstring("origin"))
 			}).Should(Succeed())
 			Expect(organizationsOf(acct.Name)).To(BeEmpty())
+		})
+
+		It("skips an item whose mirror name another object holds, and syncs the rest", func() {
+			acct := createAccount(pc, sim, pc.secret, nil)
+			defer deleteAccount(acct)
+			waitSynced(acct.Name, "")
+			count := len(organizationsOf(acct.Name))
+			victim := organizationsOf(acct.Name)[0]
+			Expect(k8sClient.Delete(suiteCtx, &victim)).To(Succeed())
+			impostor := &v1alpha1.Organization{
+				ObjectMeta: metav1.ObjectMeta{Name: victim.Name},
+				Spec: v1alpha1.OrganizationSpec{AccountRef: v1alpha1.AccountReference{Name: "someone-else"},
+					Provider: victim.Spec.Provider, ExternalID: "not-" + victim.Spec.ExternalID},
+			}
+			Eventually(func() error { return k8sClient.Create(suiteCtx, impostor) }).Should(Succeed())
+			defer func() { Expect(client.IgnoreNotFound(k8sClient.Delete(suiteCtx, impostor))).To(Succeed()) }()
+
+			synced := waitSynced(acct.Name, requestSync(acct.Name))
+			Expect(meta.FindStatusCondition(synced.Status.Conditions, v1alpha1.ConditionReady)).To(And(
+				HaveField("Status", metav1.ConditionTrue), HaveField("Message", ContainSubstring("1 remote items skipped"))))
+			Expect(synced.Status.Organizations).To(BeEquivalentTo(count - 1))
+			Expect(organizationsOf(acct.Name)).To(HaveLen(count - 1))
+			Expect(eventReasons(acct)).To(ContainElement("MirrorNameTaken"))
+			got := &v1alpha1.Organization{}
+			Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(impostor), got)).To(Succeed())
+			Expect(got.Spec).To(Equal(impostor.Spec), "the other object is left alone")
+		})
+
+		It("reports a Secret without the keys the provider needs as CredentialsNotFound", func() {
+			acct := createAccount(pc, sim, map[string]string{"username": "only-a-user"}, nil)
+			defer deleteAccount(acct)
+			Eventually(func(g Gomega) {
+				a := getAccount(acct.Name)
+				g.Expect(meta.FindStatusCondition(a.Status.Conditions, v1alpha1.ConditionReady)).To(And(Not(BeNil()),
+					HaveField("Reason", v1alpha1.ReasonCredentialsNotFound), HaveField("Message", ContainSubstring("missing password"))))
+				g.Expect(meta.IsStatusConditionTrue(a.Status.Conditions, v1alpha1.ConditionStalled)).To(BeTrue())
+			}).Should(Succeed())
 		})
 
 		It("syncs at once when the credentials Secret changes", func() {

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -177,6 +178,10 @@ func ownedBy(existing, desired client.Object) bool {
 	return false
 }
 
+// errNameTaken means a mirror's name is held by an object with another spec (made by
+// hand, or by a mirror of another account or item).
+var errNameTaken = errors.New("name taken")
+
 // ensure makes the mirror match desired: a create plus a status write for a new item,
 // a status patch when the observed fields or conditions changed, nothing otherwise.
 func ensure[T mirror](ctx context.Context, w *mirrorWriter, acct *v1alpha1.CloudAccount, desired T, existing T, state v1alpha1.ProvisioningState) error {
@@ -195,7 +200,7 @@ func ensure[T mirror](ctx context.Context, w *mirrorWriter, acct *v1alpha1.Cloud
 		return fmt.Errorf("get %s %s: %w", kind, desired.GetName(), err)
 	}
 	if !ownedBy(existing, desired) {
-		return fmt.Errorf("%s %s exists but mirrors something else; leaving it alone", kind, desired.GetName())
+		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, kind, desired.GetName())
 	}
 	if !maps.Equal(existing.GetLabels(), mergedLabels(existing.GetLabels(), desired.GetLabels())) {
 		before := existing.DeepCopyObject().(client.Object)

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -15,17 +16,28 @@ import (
 
 const defaultMaxPrunePercent = 50
 
-// prune removes the mirrors a complete listing no longer contains. It returns a
-// non-empty message when it held the prune back because it was too large.
-func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession) (string, error) {
+// pruneOutcome says what a prune left undone.
+type pruneOutcome struct {
+	// heldBack is set when the prune was too large to do.
+	heldBack string
+	// unconfirmed counts mirrors missing from an interrupted listing for the first
+	// time: they go only when the next listing misses them too.
+	unconfirmed int
+}
+
+// prune removes the mirrors a complete listing no longer contains. A listing that was
+// paused part-way may have missed items that shifted between its pages (offset
+// paging shifts when items vanish), so what it misses is only a candidate, removed
+// when the next complete listing misses it again.
+func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession) (pruneOutcome, error) {
 	sel := client.MatchingLabels{v1alpha1.LabelAccount: acct.Name}
 	var orgs v1alpha1.OrganizationList
 	if err := r.List(ctx, &orgs, sel); err != nil {
-		return "", err
+		return pruneOutcome{}, err
 	}
 	var ccs v1alpha1.ConnectClusterList
 	if err := r.List(ctx, &ccs, sel); err != nil {
-		return "", err
+		return pruneOutcome{}, err
 	}
 	var stale []client.Object
 	for i := range orgs.Items {
@@ -38,11 +50,13 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 			stale = append(stale, &ccs.Items[i])
 		}
 	}
+	var outcome pruneOutcome
+	stale, outcome.unconfirmed = r.confirmStale(acct.UID, stale, session.interrupted)
 	if len(stale) == 0 {
-		return "", nil
+		return outcome, nil
 	}
 	if acct.Spec.Prune != nil && !*acct.Spec.Prune {
-		return "", r.markNotFound(ctx, stale)
+		return outcome, r.markNotFound(ctx, stale)
 	}
 	total := len(orgs.Items) + len(ccs.Items)
 	limit := defaultMaxPrunePercent
@@ -50,19 +64,47 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 		limit = int(*acct.Spec.MaxPrunePercent)
 	}
 	if len(stale)*100 > limit*total {
-		msg := fmt.Sprintf("prune held back: %d of %d mirrors are no longer listed, more than maxPrunePercent (%d%%); raise spec.maxPrunePercent to allow it",
+		outcome.heldBack = fmt.Sprintf("prune held back: %d of %d mirrors are no longer listed, more than maxPrunePercent (%d%%); raise spec.maxPrunePercent to allow it",
 			len(stale), total, limit)
-		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonPruneHeldBack, "Prune", "%s", msg)
-		return msg, nil
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonPruneHeldBack, "Prune", "%s", outcome.heldBack)
+		return outcome, nil
 	}
 	for _, obj := range stale {
 		if err := r.Delete(ctx, obj, client.Preconditions{UID: ptrTo(obj.GetUID())}); client.IgnoreNotFound(err) != nil {
-			return "", fmt.Errorf("delete %s %s: %w", kindOf(obj), obj.GetName(), err)
+			return outcome, fmt.Errorf("delete %s %s: %w", kindOf(obj), obj.GetName(), err)
 		}
 		metrics.APIServerWrites.WithLabelValues("delete", kindOf(obj)).Inc()
 	}
 	r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, "Pruned", "Prune", "deleted %d mirrors no longer listed remotely", len(stale))
-	return "", nil
+	return outcome, nil
+}
+
+// confirmStale returns the stale mirrors that may go now. After an uninterrupted
+// listing that is all of them. After an interrupted one it is those the previous
+// complete listing of the account missed too; the rest are remembered for the next.
+func (r *CloudAccountReconciler) confirmStale(uid types.UID, stale []client.Object, interrupted bool) ([]client.Object, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	previous := r.pruneCandidates[uid]
+	delete(r.pruneCandidates, uid)
+	if !interrupted {
+		return stale, 0
+	}
+	current := make(map[types.UID]struct{}, len(stale))
+	var confirmed []client.Object
+	for _, obj := range stale {
+		current[obj.GetUID()] = struct{}{}
+		if _, ok := previous[obj.GetUID()]; ok {
+			confirmed = append(confirmed, obj)
+		}
+	}
+	if len(current) > 0 {
+		if r.pruneCandidates == nil {
+			r.pruneCandidates = map[types.UID]map[types.UID]struct{}{}
+		}
+		r.pruneCandidates[uid] = current
+	}
+	return confirmed, len(stale) - len(confirmed)
 }
 
 // markNotFound flags vanished items instead of deleting them (spec.prune: false).
@@ -71,6 +113,8 @@ func (r *CloudAccountReconciler) markNotFound(ctx context.Context, stale []clien
 		before := obj.DeepCopyObject().(client.Object)
 		_, conds, _ := statusOf(obj)
 		notFoundRemotelyConditions(conds, obj.GetGeneration())
+		// Ready is True exactly when the state is Succeeded: the state says it too.
+		setProvisioningState(obj, v1alpha1.StateDeleted)
 		beforeStatus, _, _ := statusOf(before)
 		afterStatus, _, _ := statusOf(obj)
 		if equality.Semantic.DeepEqual(beforeStatus, afterStatus) {
@@ -82,6 +126,15 @@ func (r *CloudAccountReconciler) markNotFound(ctx context.Context, stale []clien
 		metrics.APIServerWrites.WithLabelValues("patch_status", kindOf(obj)).Inc()
 	}
 	return nil
+}
+
+func setProvisioningState(obj client.Object, state v1alpha1.ProvisioningState) {
+	switch o := obj.(type) {
+	case *v1alpha1.Organization:
+		o.Status.ProvisioningState = state
+	case *v1alpha1.ConnectCluster:
+		o.Status.ProvisioningState = state
+	}
 }
 
 func ptrTo[T any](v T) *T { return &v }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -26,14 +27,25 @@ type syncSession struct {
 	secretVersion string
 	started       time.Time
 	lists         []*listStep
+	// syncRequest is the sync-now annotation the session started under; a request made
+	// while it runs is handled by the next session, not marked done by this one.
+	syncRequest string
 	// Names of the mirrors the listing has produced so far, by kind.
 	organizations   map[string]struct{}
 	connectClusters map[string]struct{}
 	rateLimited     bool // a rate-limit wait has been announced for this session
-	// skipped counts remote items the API server refused to store (say an id longer
-	// than the schema allows); one bad item must not stop the account's sync.
-	skipped   atomic.Int64
-	onSkipped func(kind, name string, err error)
+	// failures counts the remote failures in a row that paused this session; the
+	// retries back off on it and resume at the page that failed.
+	failures int
+	// interrupted says a list was paused part-way (a rate-limit wait or a failure
+	// after its first page): pages read before and after the pause may not line up.
+	interrupted bool
+	// Remote items the API server refused to store (say an id longer than the schema
+	// allows, or a name another object holds), by kind; one bad item must not stop
+	// the account's sync.
+	skippedOrganizations   atomic.Int64
+	skippedConnectClusters atomic.Int64
+	onSkipped              func(kind, name string, err error)
 }
 
 // listStep walks one remote list and mirrors each page as it arrives.
@@ -41,6 +53,7 @@ type listStep struct {
 	describe string
 	step     func(ctx context.Context) error
 	done     func() bool
+	pages    func() int // pages read so far
 }
 
 // newSession plans the lists an account's spec asks for.
@@ -49,6 +62,7 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 		generation:      acct.Generation,
 		secretVersion:   secretVersion,
 		started:         now,
+		syncRequest:     syncRequest(acct),
 		organizations:   map[string]struct{}{},
 		connectClusters: map[string]struct{}{},
 	}
@@ -65,6 +79,7 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 		s.lists = append(s.lists, &listStep{
 			describe: "organizations",
 			done:     l.Done,
+			pages:    l.Pages,
 			step: func(ctx context.Context) error {
 				items, err := l.Next(ctx)
 				if err != nil {
@@ -86,6 +101,7 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 		s.lists = append(s.lists, &listStep{
 			describe: "connect clusters in " + env,
 			done:     l.Done,
+			pages:    l.Pages,
 			step: func(ctx context.Context) error {
 				items, err := l.Next(ctx)
 				if err != nil {
@@ -106,28 +122,43 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 	return s
 }
 
-// skipInvalid turns the API server's refusal of one item into a skip.
+// skipInvalid turns the API server's refusal of one item, or a name another object
+// holds, into a skip.
 func (s *syncSession) skipInvalid(kind, name string, err error) error {
-	if err == nil || !apierrors.IsInvalid(err) {
+	if err == nil || !(apierrors.IsInvalid(err) || errors.Is(err, errNameTaken)) {
 		return err
 	}
-	s.skipped.Add(1)
+	if kind == "Organization" {
+		s.skippedOrganizations.Add(1)
+	} else {
+		s.skippedConnectClusters.Add(1)
+	}
 	if s.onSkipped != nil {
 		s.onSkipped(kind, name, err)
 	}
 	return nil
 }
 
-// run steps through every list until all are done or one fails.
+// run steps through every list until all are done or one fails. A failure after a
+// list's first page marks the session interrupted: it resumes there later.
 func (s *syncSession) run(ctx context.Context) error {
 	for _, l := range s.lists {
 		for !l.done() {
 			if err := l.step(ctx); err != nil {
+				if l.pages() > 0 {
+					s.interrupted = true
+				}
 				return fmt.Errorf("list %s: %w", l.describe, err)
 			}
 		}
 	}
 	return nil
+}
+
+// mirrored counts the mirrors the listing produced, skipped items left out.
+func (s *syncSession) mirrored() (organizations, connectClusters int32) {
+	return int32(len(s.organizations) - int(s.skippedOrganizations.Load())),
+		int32(len(s.connectClusters) - int(s.skippedConnectClusters.Load()))
 }
 
 type mirrorOp struct {
