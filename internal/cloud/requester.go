@@ -145,7 +145,11 @@ func (r *Requester) once(ctx context.Context, u *url.URL, out any) (retry bool, 
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return false, ctx.Err()
 		}
-		return true, &APIError{Kind: ErrTransient, Message: fmt.Sprintf("GET %s: %v", Redacted(u), errors.Unwrap(err))}
+		// A connection error is worth another try at once. A request that used up its
+		// whole timeout is not: trying again inline would hold the caller's worker for
+		// minutes, and the caller retries the same page later with its own backoff.
+		timedOut := ctx.Err() != nil
+		return !timedOut, &APIError{Kind: ErrTransient, Message: fmt.Sprintf("GET %s: %v", Redacted(u), errors.Unwrap(err))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.cfg.MaxBodyBytes+1))

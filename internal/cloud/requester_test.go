@@ -280,7 +280,9 @@ func TestRequesterRetriesTruncatedJSON(t *testing.T) {
 	}
 }
 
-func TestRequesterRetriesTimeouts(t *testing.T) {
+// A request that used up its timeout comes back as a transient error at once, for
+// the caller to retry later; the next call, with the remote answering again, works.
+func TestRequesterLeavesTimeoutsToTheCaller(t *testing.T) {
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if n == 1 {
 			select {
@@ -292,6 +294,32 @@ func TestRequesterRetriesTimeouts(t *testing.T) {
 		fmt.Fprint(w, `{"data":[]}`)
 	})
 	r, _, _ := newTestRequester(t, srv, func(c *RequesterConfig) { c.Timeout = 50 * time.Millisecond })
+	start := time.Now()
+	err := r.GetJSON(t.Context(), srv.URL+"/x", &doc{})
+	if !errors.Is(err, ErrTransient) {
+		t.Fatalf("err = %v, want a transient error", err)
+	}
+	if srv.requests() != 1 || time.Since(start) > 2*time.Second {
+		t.Errorf("%d requests in %s, want 1 without waiting for retries", srv.requests(), time.Since(start))
+	}
+	if err := r.GetJSON(t.Context(), srv.URL+"/x", &doc{}); err != nil {
+		t.Fatalf("the call after the timeout: %v", err)
+	}
+}
+
+// A connection that breaks without an answer is retried at once.
+func TestRequesterRetriesBrokenConnections(t *testing.T) {
+	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 1 {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		fmt.Fprint(w, `{"data":[]}`)
+	})
+	r, _, _ := newTestRequester(t, srv, nil)
 	if err := r.GetJSON(t.Context(), srv.URL+"/x", &doc{}); err != nil {
 		t.Fatal(err)
 	}
