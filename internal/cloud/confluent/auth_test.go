@@ -61,7 +61,7 @@ func TestOAuthClientCredentials(t *testing.T) {
 	api := pagedServer(t, []string{"a", "b", "c"}, 2)
 	oauth := func(secret string) func(*Config) {
 		return func(c *Config) {
-			c.APIKey, c.APISecret = "", ""
+			c.Token = ""
 			c.ClientID, c.ClientSecret, c.TokenURL = "cid", secret, idp.URL+"/oauth2/token"
 		}
 	}
@@ -139,4 +139,32 @@ func TestOAuthClientCredentials(t *testing.T) {
 		}
 		noSecrets(t, err)
 	})
+}
+
+// TestAPIKeyListsNoOrganizations: partner/v2 accepts OAuth bearer tokens only, so an
+// API key must fail organizations at once, sending nothing, while connect clusters go on
+// with it.
+func TestAPIKeyListsNoOrganizations(t *testing.T) {
+	srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"data":[]}`))
+	})
+	c := newClient(t, srv.URL, withAPIKey)
+	for _, cursor := range []string{"", srv.URL + "/partner/v2/organizations?page_token=abc"} {
+		_, err := c.OrganizationsPage(context.Background(), cursor)
+		cloudtest.CheckError(t, err, cloud.ErrBadRequest, "partner/v2 organizations need an OAuth bearer token "+
+			"(Secret key token, or clientID+clientSecret+tokenURL); an API key (apiKey+apiSecret) "+
+			"works only for connect clusters (set spec.confluentCloud.organizations: false)")
+		noSecrets(t, err)
+	}
+	_, err := cloud.NewListing(c.OrganizationsPage, cloud.DefaultLimits).Next(context.Background())
+	cloudtest.CheckError(t, err, cloud.ErrBadRequest, "need an OAuth bearer token")
+	srv.CheckRequests(t, 0)
+
+	if _, err := c.ConnectClustersPage(context.Background(), "env-1", ""); err != nil {
+		t.Fatalf("connect clusters with an API key: %v", err)
+	}
+	want := []cloudtest.Seen{{Path: "/usm/v1/connect-clusters", Query: "environment=env-1&page_size=100", Auth: basicHeader(testAPIKey, testAPISecret)}}
+	if diff := cmp.Diff(want, srv.Seen()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
 }

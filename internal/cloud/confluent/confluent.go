@@ -29,7 +29,8 @@ const (
 
 // Config says where to read from and how to authenticate. Exactly one credential set
 // must be complete: APIKey+APISecret (HTTP basic), Token (a static bearer token), or
-// ClientID+ClientSecret+TokenURL (OAuth2 client credentials).
+// ClientID+ClientSecret+TokenURL (OAuth2 client credentials). partner/v2 organizations
+// accept OAuth bearer tokens only; an API key serves connect clusters alone.
 type Config struct {
 	// Endpoint is the API's origin; DefaultEndpoint when empty.
 	Endpoint string
@@ -61,7 +62,16 @@ type Client struct {
 	now      func() time.Time
 	// renew drops a cached OAuth token after a 401; nil for static credentials.
 	renew func()
+	// apiKey is set when the credentials are a Cloud API key (HTTP basic), which
+	// partner/v2 refuses.
+	apiKey bool
 }
+
+// errAPIKeyOrganizations is why an API key lists no organizations: partner/v2 takes
+// OAuth bearer tokens only, so sending the key would just earn a 401 on every sync.
+var errAPIKeyOrganizations = fmt.Errorf("%w: partner/v2 organizations need an OAuth bearer token "+
+	"(Secret key token, or clientID+clientSecret+tokenURL); an API key (apiKey+apiSecret) "+
+	"works only for connect clusters (set spec.confluentCloud.organizations: false)", cloud.ErrBadRequest)
 
 var _ cloud.Provider = (*Client)(nil)
 
@@ -103,11 +113,16 @@ func New(cfg Config) (*Client, error) {
 		HTTPClient:  cloud.NewHTTPClient(transport),
 		Backoff:     cfg.backoff,
 	})
-	return &Client{req: req, pageSize: cfg.PageSize, now: time.Now, renew: renew}, nil
+	_, apiKey := auth.(cloud.BasicAuth)
+	return &Client{req: req, pageSize: cfg.PageSize, now: time.Now, renew: renew, apiKey: apiKey}, nil
 }
 
-// OrganizationsPage returns one page of partner/v2 organizations.
+// OrganizationsPage returns one page of partner/v2 organizations. With an API key it
+// sends nothing and fails with ErrBadRequest.
 func (c *Client) OrganizationsPage(ctx context.Context, cursor string) (cloud.Page[cloud.Organization], error) {
+	if c.apiKey {
+		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", errAPIKeyOrganizations)
+	}
 	target, err := c.target(cursor, organizationsPath, url.Values{})
 	if err != nil {
 		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", err)

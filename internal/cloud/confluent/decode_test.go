@@ -25,9 +25,9 @@ func TestOrganizationsPage(t *testing.T) {
 		wantQuery string
 		wantAuth  string
 	}{
-		{name: "api key, default page size", wantQuery: "page_size=100", wantAuth: basicHeader(testAPIKey, testAPISecret)},
-		{name: "static token, smaller pages", wantQuery: "page_size=25", wantAuth: "Bearer " + testToken,
-			edit: func(c *Config) { c.APIKey, c.APISecret, c.Token, c.PageSize = "", "", testToken, 25 }},
+		{name: "static token, default page size", wantQuery: "page_size=100", wantAuth: "Bearer " + testToken},
+		{name: "smaller pages", wantQuery: "page_size=25", wantAuth: "Bearer " + testToken,
+			edit: func(c *Config) { c.PageSize = 25 }},
 	}
 	want := cloud.Page[cloud.Organization]{
 		Items: []cloud.Organization{{
@@ -68,7 +68,7 @@ func TestConnectClustersPage(t *testing.T) {
 	srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		cloudtest.WriteJSON(w, http.StatusOK, fixture(t, "connect-clusters.json", "http://"+r.Host))
 	})
-	c := newClient(t, srv.URL, nil)
+	c := newClient(t, srv.URL, withAPIKey) // usm/v1 takes a Cloud API key
 	got, err := c.ConnectClustersPage(context.Background(), "env-00000", "")
 	if err != nil {
 		t.Fatalf("ConnectClustersPage: %v", err)

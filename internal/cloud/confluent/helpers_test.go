@@ -23,10 +23,17 @@ func fixture(t testing.TB, name, base string) []byte {
 	return cloudtest.Fixture(t, name, DefaultEndpoint, base)
 }
 
-// newClient returns a client of base with API-key credentials unless cfg says otherwise.
+// newClient returns a client of base with a static bearer token unless edit says
+// otherwise: partner/v2 takes nothing else but OAuth tokens.
 func newClient(t *testing.T, base string, edit func(*Config)) *Client {
 	t.Helper()
-	return cloudtest.NewClient(t, New, Config{Endpoint: base, APIKey: testAPIKey, APISecret: testAPISecret, backoff: cloudtest.FastBackoff}, edit)
+	return cloudtest.NewClient(t, New, Config{Endpoint: base, Token: testToken, backoff: cloudtest.FastBackoff}, edit)
+}
+
+// withAPIKey swaps the token for a Cloud API key, which serves connect clusters only.
+func withAPIKey(c *Config) {
+	c.Token = ""
+	c.APIKey, c.APISecret = testAPIKey, testAPISecret
 }
 
 // noSecrets fails the test when err's text holds any credential value.

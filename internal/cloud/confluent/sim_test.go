@@ -16,22 +16,32 @@ import (
 	"github.com/orgsync/orgsync/internal/cloudsim"
 )
 
-// simClient returns a client of sim with its API key, unless edit says otherwise.
+// simClient returns a client of sim with its static token, unless edit says otherwise.
 func simClient(t *testing.T, sim *cloudsim.Server, edit func(*Config)) *Client {
 	t.Helper()
 	cred := sim.Config().Confluent.Credentials[0]
 	return newClient(t, sim.URL(), func(c *Config) {
-		c.APIKey, c.APISecret = cred.APIKey, cred.APISecret
+		c.Token = cred.Token
 		if edit != nil {
 			edit(c)
 		}
 	})
 }
 
+// withSimAPIKey swaps the token for sim's Cloud API key (connect clusters only).
+func withSimAPIKey(sim *cloudsim.Server) func(*Config) {
+	cred := sim.Config().Confluent.Credentials[0]
+	return func(c *Config) {
+		c.Token = ""
+		c.APIKey, c.APISecret = cred.APIKey, cred.APISecret
+	}
+}
+
+// withSimOAuth swaps the token for sim's OAuth client credentials.
 func withSimOAuth(sim *cloudsim.Server) func(*Config) {
 	cred := sim.Config().Confluent.Credentials[0]
 	return func(c *Config) {
-		c.APIKey, c.APISecret = "", ""
+		c.Token = ""
 		c.ClientID, c.ClientSecret, c.TokenURL = cred.ClientID, cred.ClientSecret, sim.URL()+"/oauth2/token"
 	}
 }
@@ -71,7 +81,7 @@ func TestSimTenThousandOrganizations(t *testing.T) {
 		edit       func(*Config)
 		wantTokens int
 	}{
-		{name: "api key", wantTokens: 0},
+		{name: "static token", wantTokens: 0},
 		{name: "oauth client credentials", edit: withSimOAuth(sim), wantTokens: 1},
 	}
 	for _, tt := range tests {
@@ -96,7 +106,7 @@ func TestSimTenThousandOrganizations(t *testing.T) {
 
 func TestSimConnectClusters(t *testing.T) {
 	sim := cloudtest.StartSim(t, cloudsim.Config{Confluent: cloudsim.ConfluentConfig{ConnectClustersPerEnvironment: 23}})
-	c := simClient(t, sim, func(c *Config) { c.PageSize = 5 })
+	c := simClient(t, sim, func(c *Config) { withSimAPIKey(sim)(c); c.PageSize = 5 }) // usm/v1 takes an API key
 	l := cloud.NewListing(func(ctx context.Context, cursor string) (cloud.Page[cloud.ConnectCluster], error) {
 		return c.ConnectClustersPage(ctx, "env-00001", cursor)
 	}, cloud.DefaultLimits)
@@ -266,25 +276,54 @@ func TestSimRevokedToken(t *testing.T) {
 func TestSimCredentialsRefused(t *testing.T) {
 	sim := cloudtest.StartSim(t, cloudsim.Config{})
 	forbidden := sim.Config().Confluent.Forbidden
+	organizations := func(c *Client) error {
+		_, err := c.OrganizationsPage(context.Background(), "")
+		return err
+	}
+	connectClusters := func(c *Client) error {
+		_, err := c.ConnectClustersPage(context.Background(), "env-00000", "")
+		return err
+	}
 	tests := []struct {
 		name string
 		edit func(*Config)
+		list func(*Client) error
 		want error
 	}{
-		{name: "wrong API secret", want: cloud.ErrUnauthorized,
-			edit: func(c *Config) { c.APISecret = "wrong" }},
-		{name: "forbidden API key", want: cloud.ErrForbidden,
-			edit: func(c *Config) { c.APIKey, c.APISecret = forbidden.APIKey, forbidden.APISecret }},
-		{name: "wrong client secret", want: cloud.ErrUnauthorized,
+		{name: "wrong token", want: cloud.ErrUnauthorized, list: organizations,
+			edit: func(c *Config) { c.Token = "wrong" }},
+		{name: "forbidden token", want: cloud.ErrForbidden, list: organizations,
+			edit: func(c *Config) { c.Token = forbidden.Token }},
+		{name: "wrong client secret", want: cloud.ErrUnauthorized, list: organizations,
 			edit: func(c *Config) { withSimOAuth(sim)(c); c.ClientSecret = "wrong" }},
+		{name: "wrong API secret", want: cloud.ErrUnauthorized, list: connectClusters,
+			edit: func(c *Config) { withSimAPIKey(sim)(c); c.APISecret = "wrong" }},
+		{name: "forbidden API key", want: cloud.ErrForbidden, list: connectClusters,
+			edit: func(c *Config) { c.Token = ""; c.APIKey, c.APISecret = forbidden.APIKey, forbidden.APISecret }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := simClient(t, sim, tt.edit).OrganizationsPage(context.Background(), "")
+			err := tt.list(simClient(t, sim, tt.edit))
 			if !errors.Is(err, tt.want) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
 			noSimSecrets(t, sim, err)
 		})
+	}
+}
+
+// TestSimAPIKeyOrganizations: the client keeps an API key from partner/v2, which
+// would refuse it; the same key lists connect clusters.
+func TestSimAPIKeyOrganizations(t *testing.T) {
+	sim := cloudtest.StartSim(t, cloudsim.Config{})
+	c := simClient(t, sim, withSimAPIKey(sim))
+	_, err := c.OrganizationsPage(context.Background(), "")
+	cloudtest.CheckError(t, err, cloud.ErrBadRequest, "need an OAuth bearer token")
+	noSimSecrets(t, sim, err)
+	if n := sim.Count(cloudsim.EndpointConfluentOrganizations); n != 0 {
+		t.Errorf("%d organization requests, want 0", n)
+	}
+	if _, err := c.ConnectClustersPage(context.Background(), "env-00000", ""); err != nil {
+		t.Errorf("connect clusters: %v", err)
 	}
 }
