@@ -141,15 +141,17 @@ func describe(srv *cloudsim.Server, caOut string) {
 		fmt.Printf("certificate written to %s\n", caOut)
 	}
 	fmt.Println("\nConfluent Cloud  GET /partner/v2/organizations, GET /usm/v1/connect-clusters?environment=…")
+	fmt.Println("  organizations take OAuth only (token, or clientID+clientSecret+tokenURL); the API key")
+	fmt.Println("  works for connect clusters only (spec.confluentCloud.organizations: false)")
 	fmt.Printf("  token URL       %s/oauth2/token\n", u)
 	fmt.Printf("  environments    %s\n", strings.Join(cfg.Confluent.Environments, ", "))
 	for _, c := range cfg.Confluent.Credentials {
-		fmt.Printf("  accepted        apiKey=%s apiSecret=%s | token=%s | clientID=%s clientSecret=%s\n",
-			c.APIKey, c.APISecret, c.Token, c.ClientID, c.ClientSecret)
+		fmt.Printf("  accepted        token=%s | clientID=%s clientSecret=%s | connect clusters only: apiKey=%s apiSecret=%s\n",
+			c.Token, c.ClientID, c.ClientSecret, c.APIKey, c.APISecret)
 	}
 	f := cfg.Confluent.Forbidden
-	fmt.Printf("  forbidden (403) apiKey=%s apiSecret=%s | token=%s | clientID=%s clientSecret=%s\n",
-		f.APIKey, f.APISecret, f.Token, f.ClientID, f.ClientSecret)
+	fmt.Printf("  forbidden (403) token=%s | clientID=%s clientSecret=%s | connect clusters only: apiKey=%s apiSecret=%s\n",
+		f.Token, f.ClientID, f.ClientSecret, f.APIKey, f.APISecret)
 
 	fmt.Println("\nAzure            ARM endpoint and audience = the URL above; api-version " + cloudsim.AzureAPIVersion)
 	fmt.Printf("  authority host  %s/  (DisableInstanceDiscovery: true)\n", u)

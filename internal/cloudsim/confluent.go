@@ -17,7 +17,7 @@ const (
 
 // confluentOrganizations serves GET /partner/v2/organizations.
 func (s *Server) confluentOrganizations(c *call) {
-	if !c.confluentAdmit() {
+	if !c.confluentAdmit(false) {
 		return
 	}
 	size, tok, ok := c.confluentPaging(0)
@@ -42,7 +42,7 @@ func (s *Server) confluentOrganizations(c *call) {
 // confluentOrganization serves GET /partner/v2/organizations/{id}, where an
 // item's metadata.self points.
 func (s *Server) confluentOrganization(c *call) {
-	if !c.confluentAdmit() {
+	if !c.confluentAdmit(false) {
 		return
 	}
 	if !c.gate(0, c.confluentInjected429, c.confluentServerError) {
@@ -59,7 +59,7 @@ func (s *Server) confluentOrganization(c *call) {
 
 // confluentConnectClusters serves GET /usm/v1/connect-clusters?environment=….
 func (s *Server) confluentConnectClusters(c *call) {
-	if !c.confluentAdmit() {
+	if !c.confluentAdmit(true) {
 		return
 	}
 	env := c.r.URL.Query().Get("environment")
@@ -151,9 +151,11 @@ func (c *call) confluentPaging(maxToken int) (int, pageToken, bool) {
 
 // confluentAdmit authenticates the request and spends one request of the
 // caller's budget; it writes the answer and returns false when refused.
-func (c *call) confluentAdmit() bool {
+// apiKeyOK says whether the endpoint takes a Cloud API key (HTTP basic):
+// usm/v1 does, partner/v2 (security: oauth) takes bearer tokens only.
+func (c *call) confluentAdmit(apiKeyOK bool) bool {
 	c.w.Header().Set("X-Request-Id", newUUID())
-	id, status := c.s.confluentIdentity(c)
+	id, status := c.s.confluentIdentity(c, apiKeyOK)
 	if status != 0 {
 		c.confluentRateHeaders(c.s.limiter(ProviderConfluent).peek("anonymous", time.Now()))
 		if status == http.StatusForbidden {
@@ -198,12 +200,16 @@ func (c *call) confluentInjected429(wait time.Duration) {
 	c.confluentTooMany(wait)
 }
 
-// confluentIdentity checks HTTP basic (API key) or bearer credentials. It
-// returns a status of 401 or 403 when they are refused.
-func (s *Server) confluentIdentity(c *call) (identity, int) {
+// confluentIdentity checks HTTP basic (API key, where apiKeyOK) or bearer
+// credentials. It returns a status of 401 or 403 when they are refused; basic
+// auth where no API key is taken is 401, whatever the key.
+func (s *Server) confluentIdentity(c *call, apiKeyOK bool) (identity, int) {
 	cfg := s.cfg.Confluent
 	match := func(a, b string) bool { return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 	if key, secret, ok := c.r.BasicAuth(); ok {
+		if !apiKeyOK {
+			return identity{}, http.StatusUnauthorized
+		}
 		for _, cred := range cfg.Credentials {
 			if match(cred.APIKey, key) && match(cred.APISecret, secret) {
 				return identity{provider: ProviderConfluent, principal: confluentPrincipal(cred)}, 0

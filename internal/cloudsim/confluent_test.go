@@ -30,7 +30,7 @@ var (
 
 func TestConfluentOrganizationsWireShape(t *testing.T) {
 	s := start(t, Config{})
-	r := get(t, s, "/partner/v2/organizations?page_size=100", confluentKey).want(t, http.StatusOK)
+	r := get(t, s, "/partner/v2/organizations?page_size=100", confluentToken).want(t, http.StatusOK)
 
 	if diff := cmp.Diff(confluentListKeys, keys(r.body)); diff != "" {
 		t.Errorf("top-level keys (-want +got):\n%s", diff)
@@ -83,7 +83,7 @@ func TestConfluentOrganizationsWireShape(t *testing.T) {
 
 func TestConfluentConnectClustersWireShape(t *testing.T) {
 	s := start(t, Config{})
-	r := get(t, s, "/usm/v1/connect-clusters?environment=env-00001&page_size=100", confluentKey).want(t, http.StatusOK)
+	r := get(t, s, "/usm/v1/connect-clusters?environment=env-00001&page_size=100", confluentToken).want(t, http.StatusOK)
 	if diff := cmp.Diff(confluentListKeys, keys(r.body)); diff != "" {
 		t.Errorf("top-level keys (-want +got):\n%s", diff)
 	}
@@ -135,7 +135,7 @@ func listConfluent(t *testing.T, s *Server, first string, a auth) ([]string, int
 
 func TestConfluentPagingCompleteness(t *testing.T) {
 	s := start(t, Config{Confluent: ConfluentConfig{Organizations: 10_000, Environments: []string{"env-big"}, ConnectClustersPerEnvironment: 1_000}})
-	ids, pages := listConfluent(t, s, s.URL()+"/partner/v2/organizations?page_size=100", confluentKey)
+	ids, pages := listConfluent(t, s, s.URL()+"/partner/v2/organizations?page_size=100", confluentToken)
 	if pages != 100 || s.Count(EndpointConfluentOrganizations) != 100 {
 		t.Errorf("pages = %d, requests = %d; want 100", pages, s.Count(EndpointConfluentOrganizations))
 	}
@@ -143,7 +143,7 @@ func TestConfluentPagingCompleteness(t *testing.T) {
 		t.Errorf("got %d ids, %d unique; want 10000", len(ids), n)
 	}
 
-	ids, pages = listConfluent(t, s, s.URL()+"/usm/v1/connect-clusters?environment=env-big", confluentKey)
+	ids, pages = listConfluent(t, s, s.URL()+"/usm/v1/connect-clusters?environment=env-big", confluentToken)
 	if pages != 100 || unique(ids) != 1_000 {
 		t.Errorf("connect clusters at the default page size 10: %d pages, %d unique ids; want 100, 1000", pages, unique(ids))
 	}
@@ -159,7 +159,7 @@ func unique(ids []string) int {
 
 func TestConfluentNextLinkCarriesParameters(t *testing.T) {
 	s := start(t, Config{})
-	r := get(t, s, "/usm/v1/connect-clusters?environment=env-00000&page_size=7", confluentKey).want(t, http.StatusOK)
+	r := get(t, s, "/usm/v1/connect-clusters?environment=env-00000&page_size=7", confluentToken).want(t, http.StatusOK)
 	next, err := url.Parse(r.str("metadata.next"))
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +187,7 @@ func TestConfluentBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := get(t, s, tt.url, confluentKey).want(t, http.StatusBadRequest)
+			r := get(t, s, tt.url, confluentToken).want(t, http.StatusBadRequest)
 			checkConfluentFailure(t, r, "400")
 			e := r.list("errors")[0].(map[string]any)
 			if src, _ := e["source"].(map[string]any); src["parameter"] != tt.param {
@@ -222,37 +222,44 @@ func checkConfluentFailure(t *testing.T, r reply, status string) {
 	}
 }
 
+// TestConfluentAuthentication: partner/v2 takes OAuth bearer tokens only (security:
+// oauth), so it answers any API key with 401; usm/v1 takes an API key or a token.
 func TestConfluentAuthentication(t *testing.T) {
 	s := start(t, Config{})
 	c := DefaultConfluentCredential
 	f := DefaultConfluentForbidden
+	const orgs, clusters = "/partner/v2/organizations", "/usm/v1/connect-clusters?environment=env-00000"
 	tests := []struct {
-		name string
-		auth auth
-		want int
+		name     string
+		auth     auth
+		wantOrgs int
+		wantUSM  int
 	}{
-		{"api key", basic(c.APIKey, c.APISecret), 200},
-		{"static token", bearer(c.Token), 200},
-		{"no credentials", noAuth, 401},
-		{"wrong secret", basic(c.APIKey, "nope"), 401},
-		{"unknown token", bearer("nope"), 401},
-		{"forbidden api key", basic(f.APIKey, f.APISecret), 403},
-		{"forbidden token", bearer(f.Token), 403},
+		{"api key", basic(c.APIKey, c.APISecret), 401, 200},
+		{"static token", bearer(c.Token), 200, 200},
+		{"no credentials", noAuth, 401, 401},
+		{"wrong secret", basic(c.APIKey, "nope"), 401, 401},
+		{"unknown token", bearer("nope"), 401, 401},
+		{"forbidden api key", basic(f.APIKey, f.APISecret), 401, 403},
+		{"forbidden token", bearer(f.Token), 403, 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, path := range []string{"/partner/v2/organizations", "/usm/v1/connect-clusters?environment=env-00000"} {
-				r := get(t, s, path, tt.auth).want(t, tt.want)
-				if r.header.Get("X-Request-Id") == "" || r.header.Get("X-RateLimit-Limit") == "" {
-					t.Errorf("missing X-Request-Id or X-RateLimit-Limit: %v", r.header)
+			for path, want := range map[string]int{orgs: tt.wantOrgs, orgs + "/nope": tt.wantOrgs, clusters: tt.wantUSM} {
+				if path == orgs+"/nope" && want == 200 {
+					want = 404 // admitted, but no such organization
 				}
-				if tt.want == 200 {
+				r := get(t, s, path, tt.auth).want(t, want)
+				if r.header.Get("X-Request-Id") == "" || r.header.Get("X-RateLimit-Limit") == "" {
+					t.Errorf("%s: missing X-Request-Id or X-RateLimit-Limit: %v", path, r.header)
+				}
+				if want == 200 {
 					continue
 				}
-				checkConfluentFailure(t, r, strconv.Itoa(tt.want))
+				checkConfluentFailure(t, r, strconv.Itoa(want))
 				www := r.header.Get("WWW-Authenticate")
-				if tt.want == 401 && www != `Basic error="invalid_key", error_description="The API Key is invalid"` {
-					t.Errorf("WWW-Authenticate = %q", www)
+				if want == 401 && www != `Basic error="invalid_key", error_description="The API Key is invalid"` {
+					t.Errorf("%s: WWW-Authenticate = %q", path, www)
 				}
 			}
 		})
@@ -308,13 +315,13 @@ func postForm(t *testing.T, s *Server, path string, form url.Values, a auth) rep
 }
 
 func TestConfluentRateLimit(t *testing.T) {
-	other := ConfluentCredential{APIKey: "OTHERKEY", APISecret: "other-secret"}
+	other := ConfluentCredential{APIKey: "OTHERKEY", APISecret: "other-secret", Token: "other-token"}
 	s := start(t, Config{Confluent: ConfluentConfig{
 		Credentials: []ConfluentCredential{DefaultConfluentCredential, other},
 		RateLimit:   Window{Limit: 3, Window: 30 * time.Second},
 	}})
 	for i := 2; i >= 0; i-- {
-		r := get(t, s, "/partner/v2/organizations", confluentKey).want(t, http.StatusOK)
+		r := get(t, s, "/partner/v2/organizations", confluentToken).want(t, http.StatusOK)
 		if r.header.Get("X-RateLimit-Limit") != "3" || r.header.Get("X-RateLimit-Remaining") != strconv.Itoa(i) {
 			t.Errorf("limit, remaining = %s, %s; want 3, %d", r.header.Get("X-RateLimit-Limit"), r.header.Get("X-RateLimit-Remaining"), i)
 		}
@@ -323,7 +330,7 @@ func TestConfluentRateLimit(t *testing.T) {
 			t.Errorf("X-RateLimit-Reset = %q, want 1..30 seconds", r.header.Get("X-RateLimit-Reset"))
 		}
 	}
-	r := get(t, s, "/usm/v1/connect-clusters?environment=env-00000", confluentKey).want(t, http.StatusTooManyRequests)
+	r := get(t, s, "/usm/v1/connect-clusters?environment=env-00000", confluentToken).want(t, http.StatusTooManyRequests)
 	checkConfluentFailure(t, r, "429")
 	if ra, _ := strconv.Atoi(r.header.Get("Retry-After")); ra < 1 || ra > 30 {
 		t.Errorf("Retry-After = %q", r.header.Get("Retry-After"))
@@ -331,20 +338,20 @@ func TestConfluentRateLimit(t *testing.T) {
 	if r.header.Get("X-RateLimit-Remaining") != "0" {
 		t.Errorf("X-RateLimit-Remaining = %q", r.header.Get("X-RateLimit-Remaining"))
 	}
-	// The budget is per credential: the static token is the same credential, the other key is not.
-	get(t, s, "/partner/v2/organizations", bearer(DefaultConfluentCredential.Token)).want(t, http.StatusTooManyRequests)
-	get(t, s, "/partner/v2/organizations", basic(other.APIKey, other.APISecret)).want(t, http.StatusOK)
+	// The budget is per credential: the API key is the same credential, the other token is not.
+	get(t, s, "/usm/v1/connect-clusters?environment=env-00000", confluentAPIKey).want(t, http.StatusTooManyRequests)
+	get(t, s, "/partner/v2/organizations", bearer(other.Token)).want(t, http.StatusOK)
 	s.ResetRateLimits()
-	get(t, s, "/partner/v2/organizations", confluentKey).want(t, http.StatusOK)
+	get(t, s, "/partner/v2/organizations", confluentToken).want(t, http.StatusOK)
 }
 
 func TestConfluentOrganizationSelfLink(t *testing.T) {
 	s := start(t, Config{})
-	first := get(t, s, "/partner/v2/organizations", confluentKey).list("data")[0].(map[string]any)
+	first := get(t, s, "/partner/v2/organizations", confluentToken).list("data")[0].(map[string]any)
 	self := first["metadata"].(map[string]any)["self"].(string)
-	r := get(t, s, self, confluentKey).want(t, http.StatusOK)
+	r := get(t, s, self, confluentToken).want(t, http.StatusOK)
 	if diff := cmp.Diff(first, r.body); diff != "" {
 		t.Errorf("self differs from the listed item (-list +self):\n%s", diff)
 	}
-	checkConfluentFailure(t, get(t, s, "/partner/v2/organizations/nope", confluentKey).want(t, http.StatusNotFound), "404")
+	checkConfluentFailure(t, get(t, s, "/partner/v2/organizations/nope", confluentToken).want(t, http.StatusNotFound), "404")
 }

@@ -8,8 +8,8 @@
 //
 // Every provider is served from one origin:
 //
-//	GET  /partner/v2/organizations[/{id}]                Confluent organizations
-//	GET  /usm/v1/connect-clusters?environment=env-…      Confluent connect clusters
+//	GET  /partner/v2/organizations[/{id}]                Confluent organizations (bearer tokens only)
+//	GET  /usm/v1/connect-clusters?environment=env-…      Confluent connect clusters (API key or bearer)
 //	POST /oauth2/token                                   Confluent OAuth client credentials
 //	GET  /subscriptions/{s}/providers/Microsoft.Confluent/organizations
 //	GET  /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Confluent/organizations[/{name}]

@@ -17,7 +17,7 @@ func pageURL(t *testing.T, s *Server, n int) string {
 	t.Helper()
 	u := s.URL() + orgsPage
 	for i := 1; i < n; i++ {
-		u = get(t, s, u, confluentKey).want(t, http.StatusOK).str("metadata.next")
+		u = get(t, s, u, confluentToken).want(t, http.StatusOK).str("metadata.next")
 	}
 	return u
 }
@@ -27,13 +27,13 @@ func TestFaultTooManyRequestsBurstAtPage(t *testing.T) {
 	id := s.AddFault(Fault{Kind: FaultTooManyRequests, Endpoint: EndpointConfluentOrganizations, Page: 3, Times: 2, RetryAfter: 7 * time.Second})
 	third := pageURL(t, s, 3)
 	for range 2 {
-		r := get(t, s, third, confluentKey).want(t, http.StatusTooManyRequests)
+		r := get(t, s, third, confluentToken).want(t, http.StatusTooManyRequests)
 		checkConfluentFailure(t, r, "429")
 		if r.header.Get("Retry-After") != "7" || r.header.Get("X-RateLimit-Remaining") != "0" || r.header.Get("X-RateLimit-Reset") != "7" {
 			t.Errorf("headers = %v", r.header)
 		}
 	}
-	get(t, s, third, confluentKey).want(t, http.StatusOK)
+	get(t, s, third, confluentToken).want(t, http.StatusOK)
 	if s.FaultFired(id) != 2 || s.CountStatus(EndpointConfluentOrganizations, 429) != 2 {
 		t.Errorf("fired %d, counted %d; want 2", s.FaultFired(id), s.CountStatus(EndpointConfluentOrganizations, 429))
 	}
@@ -87,9 +87,9 @@ func TestFaultServerError(t *testing.T) {
 	s := start(t, Config{})
 	s.AddFault(Fault{Kind: FaultServerError, Status: 503, Page: 2, Times: 1})
 	second := pageURL(t, s, 2)
-	r := get(t, s, second, confluentKey).want(t, http.StatusServiceUnavailable)
+	r := get(t, s, second, confluentToken).want(t, http.StatusServiceUnavailable)
 	checkConfluentFailure(t, r, "503")
-	get(t, s, second, confluentKey).want(t, http.StatusOK)
+	get(t, s, second, confluentToken).want(t, http.StatusOK)
 
 	// Without Times it fires on every matching request.
 	s.ClearFaults()
@@ -140,7 +140,7 @@ func TestFaultForeignNext(t *testing.T) {
 		auth auth
 		next string
 	}{
-		{"confluent", orgsPage, confluentKey, "metadata.next"},
+		{"confluent", orgsPage, confluentToken, "metadata.next"},
 		{"azure", subPath + orgsPath + apiSuffix, azureToken, "nextLink"},
 		{"cf v2", "/v2/organizations?results-per-page=10", cfToken, "next_url"},
 		{"cf v3", "/v3/organizations?per_page=10", cfToken, "pagination.next.href"},
@@ -162,8 +162,8 @@ func TestFaultLoop(t *testing.T) {
 	s := start(t, Config{})
 	s.AddFault(Fault{Kind: FaultLoop, Endpoint: EndpointConfluentOrganizations, Page: 3, LoopTo: 2})
 	second := pageURL(t, s, 2)
-	third := get(t, s, second, confluentKey).str("metadata.next")
-	r := get(t, s, third, confluentKey).want(t, http.StatusOK)
+	third := get(t, s, second, confluentToken).str("metadata.next")
+	r := get(t, s, third, confluentToken).want(t, http.StatusOK)
 	if got := r.str("metadata.next"); got != second {
 		t.Errorf("page 3 next = %q, want page 2 %q", got, second)
 	}
@@ -181,7 +181,7 @@ func TestPagingUnderMutation(t *testing.T) {
 	s := start(t, Config{Confluent: ConfluentConfig{Organizations: 100}})
 	orgs := s.ConfluentOrganizations()
 	before := orgs.Keys()
-	r := get(t, s, orgsPage, confluentKey).want(t, http.StatusOK)
+	r := get(t, s, orgsPage, confluentToken).want(t, http.StatusOK)
 	seen := map[string]bool{}
 	for _, item := range r.list("data") {
 		seen[item.(map[string]any)["id"].(string)] = true
@@ -191,7 +191,7 @@ func TestPagingUnderMutation(t *testing.T) {
 	orgs.Remove(before[0], removedLater)
 	orgs.Add(ConfluentOrganization{ID: "00000000-0000-0000-0000-000000000000", Name: "Early"},
 		ConfluentOrganization{ID: "ffffffff-ffff-ffff-ffff-ffffffffffff", Name: "Late"})
-	ids, _ := listConfluent(t, s, r.str("metadata.next"), confluentKey)
+	ids, _ := listConfluent(t, s, r.str("metadata.next"), confluentToken)
 	for _, id := range ids {
 		if seen[id] {
 			t.Fatalf("id %s listed twice", id)
@@ -207,7 +207,7 @@ func TestPagingUnderMutation(t *testing.T) {
 		t.Errorf("removed listed: %v, late addition listed: %v, early addition listed: %v",
 			seen[removedLater], seen["ffffffff-ffff-ffff-ffff-ffffffffffff"], seen["00000000-0000-0000-0000-000000000000"])
 	}
-	if total := get(t, s, orgsPage, confluentKey).path("metadata.total_size"); total != float64(100) {
+	if total := get(t, s, orgsPage, confluentToken).path("metadata.total_size"); total != float64(100) {
 		t.Errorf("total_size = %v, want 100", total)
 	}
 }
@@ -236,7 +236,7 @@ func TestMutators(t *testing.T) {
 
 	cc := s.ConnectClusters("env-new")
 	cc.Add(ConnectCluster{Environment: "env-new", Cloud: "AWS", Region: "us-east-1"})
-	if r := get(t, s, "/usm/v1/connect-clusters?environment=env-new", confluentKey); r.path("metadata.total_size") != float64(1) {
+	if r := get(t, s, "/usm/v1/connect-clusters?environment=env-new", confluentToken); r.path("metadata.total_size") != float64(1) {
 		t.Errorf("new environment: %s", r.raw)
 	}
 	if s.CFOrganizations().Remove("not-a-guid") != 0 || s.CFOrganizations().Update("not-a-guid", func(*CFOrganization) {}) {
@@ -259,12 +259,12 @@ func TestDeterministicData(t *testing.T) {
 
 func TestRequestLog(t *testing.T) {
 	s := start(t, Config{})
-	get(t, s, orgsPage, confluentKey)
+	get(t, s, orgsPage, confluentToken)
 	get(t, s, "/v2/organizations?page=1", noAuth)
 	got := s.Requests()
 	want := []RequestRecord{
 		{Endpoint: EndpointConfluentOrganizations, Provider: ProviderConfluent, Method: "GET", Host: strings.TrimPrefix(s.URL(), "http://"),
-			RequestURI: orgsPage, AuthScheme: "Basic", Credentials: true, Status: 200},
+			RequestURI: orgsPage, AuthScheme: "Bearer", Credentials: true, Status: 200},
 		{Endpoint: EndpointCFV2Organizations, Provider: ProviderCloudFoundry, Method: "GET", Host: strings.TrimPrefix(s.URL(), "http://"),
 			RequestURI: "/v2/organizations?page=1", Status: 401},
 	}
@@ -317,7 +317,7 @@ func TestChurnKeepsListsValid(t *testing.T) {
 	if s.CFOrganizations().Len() != before {
 		t.Errorf("CF organizations %d → %d; churn adds one and removes one", before, s.CFOrganizations().Len())
 	}
-	ids, _ := listConfluent(t, s, s.URL()+"/partner/v2/organizations?page_size=100", confluentKey)
+	ids, _ := listConfluent(t, s, s.URL()+"/partner/v2/organizations?page_size=100", confluentToken)
 	if len(ids) != 50 {
 		t.Errorf("listed %d organizations after churn, want 50", len(ids))
 	}
@@ -334,7 +334,7 @@ func TestConcurrentMutation(t *testing.T) {
 		}
 	}()
 	for range 20 {
-		listConfluent(t, s, s.URL()+orgsPage, confluentKey)
+		listConfluent(t, s, s.URL()+orgsPage, confluentToken)
 		listCFV2(t, s, "/v2/organizations?results-per-page=10")
 		listAzure(t, s, s.URL()+subPath+orgsPath+apiSuffix)
 	}

@@ -30,9 +30,10 @@ func bearer(token string) auth {
 func noAuth(*http.Request) {}
 
 var (
-	confluentKey = basic(DefaultConfluentCredential.APIKey, DefaultConfluentCredential.APISecret)
-	azureToken   = bearer(DefaultAzureCredential.Token)
-	cfToken      = bearer(DefaultCFCredential.Token)
+	confluentToken  = bearer(DefaultConfluentCredential.Token)
+	confluentAPIKey = basic(DefaultConfluentCredential.APIKey, DefaultConfluentCredential.APISecret) // usm/v1 only
+	azureToken      = bearer(DefaultAzureCredential.Token)
+	cfToken         = bearer(DefaultCFCredential.Token)
 )
 
 type reply struct {
