@@ -50,8 +50,9 @@ func confluentCase() providerCase {
 				ConnectClusters: &v1alpha1.ConnectClustersSpec{Environments: s.Config().Confluent.Environments},
 			}}
 		},
-		secret:   map[string]string{"apiKey": cred.APIKey, "apiSecret": cred.APISecret},
-		badCreds: map[string]string{"apiKey": cred.APIKey, "apiSecret": "wrong"},
+		// partner/v2 organizations take OAuth bearer tokens only, not an API key.
+		secret:   map[string]string{"token": cred.Token},
+		badCreds: map[string]string{"token": "wrong"},
 		orgList:  cloudsim.EndpointConfluentOrganizations,
 		remote: func(s *cloudsim.Server) map[string]string {
 			out := map[string]string{}

@@ -165,7 +165,8 @@ func AccountSpec(sim *cloudsim.Server, provider v1alpha1.Provider) (v1alpha1.Clo
 		return v1alpha1.CloudAccountSpec{Provider: provider, ConfluentCloud: &v1alpha1.ConfluentCloudSpec{
 				Endpoint: sim.URL(), ConnectClusters: &v1alpha1.ConnectClustersSpec{Environments: cfg.Confluent.Environments},
 			}},
-			map[string]string{"apiKey": c.APIKey, "apiSecret": c.APISecret}
+			// partner/v2 organizations take OAuth only; an API key would serve connect clusters alone.
+			map[string]string{"clientID": c.ClientID, "clientSecret": c.ClientSecret, "tokenURL": sim.URL() + "/oauth2/token"}
 	case v1alpha1.ProviderAzure:
 		c := cfg.Azure.Credentials[0]
 		return v1alpha1.CloudAccountSpec{Provider: provider, Azure: &v1alpha1.AzureSpec{
