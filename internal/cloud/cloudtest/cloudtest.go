@@ -140,6 +140,15 @@ func (s *Recorder) Paths() []string {
 	return p
 }
 
+// Queries returns the raw queries of the requests so far, in order of arrival.
+func (s *Recorder) Queries() []string {
+	var q []string
+	for _, r := range s.Seen() {
+		q = append(q, r.Query)
+	}
+	return q
+}
+
 // WriteJSON answers with status and body as application/json.
 func WriteJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")

@@ -104,8 +104,15 @@ func TestRateLimits(t *testing.T) {
 	})
 }
 
-// pagedServer serves ids in pages of size, linking pages by page_token=<offset>.
+// pagedServer serves ids in pages of size, linking pages by page_size and
+// page_token=<offset>.
 func pagedServer(t *testing.T, ids []string, size int) *cloudtest.Recorder {
+	return linkedServer(t, ids, size, func(offset int) string { return fmt.Sprintf("page_size=%d&page_token=%d", size, offset) })
+}
+
+// linkedServer serves ids in pages of size; the next link's query is link(offset),
+// and the link is absent on the last page.
+func linkedServer(t *testing.T, ids []string, size int, link func(offset int) string) *cloudtest.Recorder {
 	return cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		offset := 0
 		fmt.Sscan(r.URL.Query().Get("page_token"), &offset)
@@ -116,7 +123,7 @@ func pagedServer(t *testing.T, ids []string, size int) *cloudtest.Recorder {
 		}
 		next := "null"
 		if end < len(ids) {
-			next = fmt.Sprintf(`"http://%s%s?page_size=%d&page_token=%d"`, r.Host, r.URL.Path, size, end)
+			next = fmt.Sprintf(`"http://%s%s?%s"`, r.Host, r.URL.Path, link(end))
 		}
 		cloudtest.WriteJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"metadata":{"next":%s},"data":[%s]}`, next, strings.Join(items, ","))))
 	})
@@ -129,13 +136,86 @@ func TestListingAcrossPages(t *testing.T) {
 	if diff := cmp.Diff(ids, cloudtest.OrganizationIDs(t, c.OrganizationsPage)); diff != "" {
 		t.Errorf("ids (-want +got):\n%s", diff)
 	}
-	var queries []string
-	for _, s := range srv.Seen() {
-		queries = append(queries, s.Query)
-	}
 	want := []string{"page_size=2", "page_size=2&page_token=2", "page_size=2&page_token=4"}
-	if diff := cmp.Diff(want, queries); diff != "" {
+	if diff := cmp.Diff(want, srv.Queries()); diff != "" {
 		t.Errorf("queries (-want +got):\n%s", diff)
+	}
+}
+
+// TestNextLinksWithPageTokenOnly: the documents' next links carry page_token alone,
+// with neither the environment usm/v1 requires nor page_size (default 10). Each
+// follow-up request must still name both, and keep the rest of the link as given.
+func TestNextLinksWithPageTokenOnly(t *testing.T) {
+	ids := []string{"a", "b", "c", "d", "e"}
+	tests := []struct {
+		name        string
+		link        func(offset int) string
+		environment string // "": organizations
+		want        []string
+	}{
+		{name: "organizations", link: func(o int) string { return fmt.Sprintf("page_token=%d", o) },
+			want: []string{"page_size=2", "page_token=2&page_size=2", "page_token=4&page_size=2"}},
+		{name: "connect clusters", environment: "env-1", link: func(o int) string { return fmt.Sprintf("page_token=%d", o) },
+			want: []string{"environment=env-1&page_size=2", "page_token=2&environment=env-1&page_size=2",
+				"page_token=4&environment=env-1&page_size=2"}},
+		{name: "connect clusters, link with its own page_size and more", environment: "env-1",
+			link: func(o int) string { return fmt.Sprintf("page_token=%d&page_size=2&extra=x%%2Fy", o) },
+			want: []string{"environment=env-1&page_size=2", "page_token=2&page_size=2&extra=x%2Fy&environment=env-1",
+				"page_token=4&page_size=2&extra=x%2Fy&environment=env-1"}},
+		{name: "connect clusters, link naming the same environment", environment: "env-1",
+			link: func(o int) string { return fmt.Sprintf("environment=env-1&page_token=%d", o) },
+			want: []string{"environment=env-1&page_size=2", "environment=env-1&page_token=2&page_size=2",
+				"environment=env-1&page_token=4&page_size=2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := linkedServer(t, ids, 2, tt.link)
+			c := newClient(t, srv.URL, func(c *Config) { c.PageSize = 2 })
+			if tt.environment == "" {
+				if diff := cmp.Diff(ids, cloudtest.OrganizationIDs(t, c.OrganizationsPage)); diff != "" {
+					t.Errorf("ids (-want +got):\n%s", diff)
+				}
+			} else {
+				l := cloud.NewListing(func(ctx context.Context, cursor string) (cloud.Page[cloud.ConnectCluster], error) {
+					return c.ConnectClustersPage(ctx, tt.environment, cursor)
+				}, cloud.DefaultLimits)
+				var got []string
+				for _, cc := range cloudtest.ReadAll(t, l) {
+					got = append(got, cc.ID)
+				}
+				if diff := cmp.Diff(ids, got); diff != "" {
+					t.Errorf("ids (-want +got):\n%s", diff)
+				}
+			}
+			if diff := cmp.Diff(tt.want, srv.Queries()); diff != "" {
+				t.Errorf("queries (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestNextLinkOtherEnvironmentRefused: a next link that names another environment
+// than the one asked for would list, and mirror, someone else's connect clusters.
+func TestNextLinkOtherEnvironmentRefused(t *testing.T) {
+	tests := []struct {
+		name, query string
+	}{
+		{name: "another environment", query: "environment=env-2&page_token=2"},
+		{name: "an empty environment", query: "environment=&page_token=2"},
+		{name: "two environments", query: "environment=env-1&environment=env-2&page_token=2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := linkedServer(t, []string{"a", "b", "c"}, 2, func(int) string { return tt.query })
+			c := newClient(t, srv.URL, nil)
+			page, err := c.ConnectClustersPage(context.Background(), "env-1", "")
+			if err != nil {
+				t.Fatalf("first page: %v", err)
+			}
+			_, err = c.ConnectClustersPage(context.Background(), "env-1", page.Next)
+			cloudtest.CheckError(t, err, cloud.ErrUnsafe, "environment")
+			srv.CheckRequests(t, 1) // the link was not followed
+		})
 	}
 }
 

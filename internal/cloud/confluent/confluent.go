@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orgsync/orgsync/internal/cloud"
@@ -165,13 +167,48 @@ func (c *Client) ConnectClustersPage(ctx context.Context, environment, cursor st
 
 // target is the first page's URL, or the cursor: a metadata.next link that was checked
 // when its page was decoded, and is checked again because cursors outlive clients.
+// Confluent's next links may carry page_token alone, although usm/v1 requires
+// environment and page_size defaults to 10: a link that lacks a parameter of query or
+// page_size gets ours, one that names another value of query is refused, and the rest
+// of the link is kept as given.
 func (c *Client) target(cursor, path string, query url.Values) (string, error) {
-	if cursor != "" {
-		return cloud.ResolveNext(c.req.Endpoint(), cursor)
+	if cursor == "" {
+		u := c.req.Endpoint().JoinPath(path)
+		query.Set("page_size", strconv.Itoa(c.pageSize))
+		u.RawQuery = query.Encode()
+		return u.String(), nil
 	}
-	u := c.req.Endpoint().JoinPath(path)
-	query.Set("page_size", strconv.Itoa(c.pageSize))
-	u.RawQuery = query.Encode()
+	next, err := cloud.ResolveNext(c.req.Endpoint(), cursor)
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(next)
+	if err != nil {
+		return "", fmt.Errorf("%w: next link does not parse", cloud.ErrUnsafe)
+	}
+	have, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "", fmt.Errorf("%w: next link's query does not parse", cloud.ErrUnsafe)
+	}
+	add := url.Values{}
+	for k, want := range query {
+		got, ok := have[k]
+		switch {
+		case !ok:
+			add[k] = want
+		case !slices.Equal(got, want):
+			return "", fmt.Errorf("%w: next link asks for %s %q, not %q", cloud.ErrUnsafe, k, strings.Join(got, ","), strings.Join(want, ","))
+		}
+	}
+	if !have.Has("page_size") {
+		add.Set("page_size", strconv.Itoa(c.pageSize))
+	}
+	if len(add) > 0 {
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += add.Encode()
+	}
 	return u.String(), nil
 }
 
