@@ -90,19 +90,21 @@ func (s *Server) confluentConnectClusters(c *call) {
 		func(page int) string { return coll.keyBefore(page, size, all) })
 }
 
-// confluentRespond writes a list page with its first and next links. keyBefore
-// gives the keyset position of a page, for a looping next link.
+// confluentRespond writes a list page with its first and next links. The first
+// link repeats the query (q and page_size); a next link carries page_token alone,
+// as the documents' examples show, so a client must add environment and page_size
+// itself. keyBefore gives the keyset position of a page, for a looping next link.
 func (c *call) confluentRespond(apiVersion, kind, path string, q url.Values, size int, tok pageToken,
 	more bool, lastKey string, total int, data any, keyBefore func(page int) string) {
 	link := func(t *pageToken) string {
+		if t != nil {
+			return c.origin() + path + "?" + url.Values{"page_token": {t.encode()}}.Encode()
+		}
 		v := url.Values{}
 		for k, vs := range q {
 			v[k] = vs
 		}
 		v.Set("page_size", strconv.Itoa(size))
-		if t != nil {
-			v.Set("page_token", t.encode())
-		}
 		return c.origin() + path + "?" + v.Encode()
 	}
 	meta := confluentListMeta{First: link(nil), TotalSize: total}

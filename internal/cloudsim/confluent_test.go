@@ -112,20 +112,45 @@ func TestConfluentConnectClustersWireShape(t *testing.T) {
 	}
 }
 
-// listConfluent follows next links from first and returns the ids and the number of pages.
+// listConfluent follows next links from first and returns the ids and the number of
+// pages. Next links carry page_token alone, so it adds first's other parameters
+// (environment, page_size) to each, as a client must.
 func listConfluent(t *testing.T, s *Server, first string, a auth) ([]string, int) {
 	t.Helper()
+	f, err := url.Parse(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carry := f.Query()
+	carry.Del("page_token")
 	var ids []string
 	pages := 0
-	for next := first; next != ""; pages++ {
+	for next := first; next != ""; {
 		r := get(t, s, next, a).want(t, http.StatusOK)
+		pages++
 		for _, item := range r.list("data") {
 			ids = append(ids, item.(map[string]any)["id"].(string))
 		}
 		next = r.str("metadata.next")
-		if next != "" && !strings.HasPrefix(next, s.URL()+"/") {
+		if next == "" {
+			break
+		}
+		if !strings.HasPrefix(next, s.URL()+"/") {
 			t.Fatalf("next link %q is not absolute on this server", next)
 		}
+		u, err := url.Parse(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		if len(q) != 1 || q.Get("page_token") == "" {
+			t.Fatalf("next link %q carries more or less than page_token", next)
+		}
+		for k, vs := range carry {
+			q[k] = vs
+		}
+		u.RawQuery = q.Encode()
+		next = u.String()
 		if pages > 1000 {
 			t.Fatal("runaway paging")
 		}
@@ -157,19 +182,53 @@ func unique(ids []string) int {
 	return len(seen)
 }
 
-func TestConfluentNextLinkCarriesParameters(t *testing.T) {
+// TestConfluentNextLinkCarriesOnlyPageToken: next links look like the documents'
+// examples (…/connect-clusters?page_token=UvmDWOB1iwfAIBPj6EYb): no environment, which
+// usm/v1 requires, and no page_size, which then defaults to 10.
+func TestConfluentNextLinkCarriesOnlyPageToken(t *testing.T) {
 	s := start(t, Config{})
+	keys := s.ConnectClusters("env-00000").Keys()
 	r := get(t, s, "/usm/v1/connect-clusters?environment=env-00000&page_size=7", confluentToken).want(t, http.StatusOK)
+	if first := r.str("metadata.first"); first != s.URL()+"/usm/v1/connect-clusters?environment=env-00000&page_size=7" {
+		t.Errorf("first = %s", first)
+	}
 	next, err := url.Parse(r.str("metadata.next"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := next.Query()
-	if q.Get("environment") != "env-00000" || q.Get("page_size") != "7" || q.Get("page_token") == "" {
-		t.Errorf("next = %s", next)
+	if len(q) != 1 || q.Get("page_token") == "" || next.Path != "/usm/v1/connect-clusters" {
+		t.Fatalf("next = %s, want page_token alone", next)
 	}
-	if first := r.str("metadata.first"); first != s.URL()+"/usm/v1/connect-clusters?environment=env-00000&page_size=7" {
-		t.Errorf("first = %s", first)
+	orgs := get(t, s, "/partner/v2/organizations?page_size=7", confluentToken).want(t, http.StatusOK)
+	if on, _ := url.Parse(orgs.str("metadata.next")); on == nil || len(on.Query()) != 1 || on.Query().Get("page_token") == "" {
+		t.Errorf("organizations next = %s, want page_token alone", orgs.str("metadata.next"))
+	}
+
+	// Followed as it is, the link lacks the required environment.
+	bad := get(t, s, next.String(), confluentToken).want(t, http.StatusBadRequest)
+	checkConfluentFailure(t, bad, "400")
+	if e := bad.list("errors")[0].(map[string]any); e["source"].(map[string]any)["parameter"] != "environment" {
+		t.Errorf("error = %v, want source.parameter environment", e)
+	}
+
+	idsOf := func(r reply) []string {
+		var ids []string
+		for _, item := range r.list("data") {
+			ids = append(ids, item.(map[string]any)["id"].(string))
+		}
+		return ids
+	}
+	// With the environment added, page_size defaults to 10; with both, it is as asked.
+	q.Set("environment", "env-00000")
+	next.RawQuery = q.Encode()
+	if diff := cmp.Diff(keys[7:17], idsOf(get(t, s, next.String(), confluentToken).want(t, http.StatusOK))); diff != "" {
+		t.Errorf("page 2 at the default size (-want +got):\n%s", diff)
+	}
+	q.Set("page_size", "7")
+	next.RawQuery = q.Encode()
+	if diff := cmp.Diff(keys[7:14], idsOf(get(t, s, next.String(), confluentToken).want(t, http.StatusOK))); diff != "" {
+		t.Errorf("page 2 at size 7 (-want +got):\n%s", diff)
 	}
 }
 

@@ -27,7 +27,9 @@
 // and additions after the cursor show up. Cloud Foundry pages are offsets
 // (page, results-per-page / per_page) into the list in creation order, as the
 // Cloud Controller does, so a removal shifts later items one place forward.
-// With no change, the same request returns the same page.
+// With no change, the same request returns the same page. Confluent next links
+// carry page_token alone, as the documents' examples do: a client adds
+// environment (required by usm/v1) and page_size (default 10) itself.
 //
 // Absolute links (Confluent next, ARM nextLink, CF v3 hrefs, OpenID
 // configuration) use Config.PublicURL, or else the scheme and Host the
