@@ -33,9 +33,8 @@ func isConditionTrue(acct *v1alpha1.CloudAccount, condType string) bool {
 
 // beginSession marks a new sync: Reconciling until the first complete sync, and
 // after a spec change until the new generation has synced once. Ready and Stalled
-// keep their verdict until the session ends, so health does not flap on a retry.
-// nextSyncTime is cleared: a restarted operator must not wait for the old schedule
-// to resume a sync that was in flight.
+// keep their verdict until the session ends or pauses, so health does not flap on a
+// retry.
 func beginSession(acct *v1alpha1.CloudAccount) {
 	if acct.Status.LastSyncTime == nil {
 		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing, "first sync in progress")
@@ -43,7 +42,6 @@ func beginSession(acct *v1alpha1.CloudAccount) {
 		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing,
 			fmt.Sprintf("syncing generation %d", acct.Generation))
 	}
-	acct.Status.NextSyncTime = nil
 }
 
 // stalled records a problem that retrying soon will not fix (credentials, configuration):
@@ -74,7 +72,8 @@ func (r *CloudAccountReconciler) rateLimited(acct *v1alpha1.CloudAccount, sessio
 	// A zero wait (Retry-After: 0, or a reset already past by our clock) would make
 	// controller-runtime forget the item: the session would never resume.
 	wait := max(rl.Wait, time.Second)
-	resume := metav1.NewTime(r.clock().Add(wait).Truncate(time.Second))
+	session.resumeAt = r.clock().Add(wait)
+	resume := metav1.NewTime(session.resumeAt.Truncate(time.Second))
 	acct.Status.NextSyncTime = &resume
 	msg := "the remote API asked to wait; the sync resumes at the refused page at nextSyncTime"
 	setCondition(acct, v1alpha1.ConditionRateLimited, true, v1alpha1.ReasonRateLimited, msg)
@@ -116,25 +115,31 @@ func (r *CloudAccountReconciler) failed(acct *v1alpha1.CloudAccount, session *sy
 	}
 	result, retErr := r.stalled(acct, reason, err)
 	acct.Status.LastHandledSyncRequest = session.syncRequest
+	result.RequeueAfter = untilRequested(acct, session, result.RequeueAfter)
 	return result, retErr
 }
 
 // paused handles transient trouble (a remote 5xx or timeout after the client's own
-// retries, an API-server write that failed): the session is kept and retried with
+// tries, an API-server write that failed): the session is kept and retried with
 // capped, jittered backoff from the page that failed. Nothing is pruned meanwhile.
-func (r *CloudAccountReconciler) paused(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession, err error) ctrl.Result {
+// what says what stopped ("listing incomplete, nothing pruned", "prune failed").
+func (r *CloudAccountReconciler) paused(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession, what string, err error) ctrl.Result {
 	session.failures++
 	wait := retryBackoff.Delay(session.failures)
-	logf.FromContext(ctx).Error(err, "sync paused; retrying from the page that failed", "retryIn", wait.Round(time.Millisecond), "failures", session.failures)
-	retry := metav1.NewTime(r.clock().Add(wait).Truncate(time.Second))
+	session.resumeAt = r.clock().Add(wait)
+	logf.FromContext(ctx).Error(err, "sync paused; it resumes where it stopped", "retryIn", wait.Round(time.Millisecond), "failures", session.failures)
+	retry := metav1.NewTime(session.resumeAt.Truncate(time.Second))
 	acct.Status.NextSyncTime = &retry
 	acct.Status.LastHandledSyncRequest = session.syncRequest
-	if session.failures == 1 {
-		// Said once per session, so a remote that stays down costs one event and a
-		// status write per retry, not a changing message each time.
-		metrics.SyncDuration.WithLabelValues(string(acct.Spec.Provider), "failed").Observe(r.clock().Sub(session.started).Seconds())
-		msg := "listing incomplete, nothing pruned; retrying from the page that failed at nextSyncTime: " + err.Error()
-		setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonRemoteError, msg)
+	msg := what + "; retrying where it stopped at nextSyncTime: " + err.Error()
+	setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonRemoteError, msg)
+	// The trouble now is transient: an earlier verdict on credentials or configuration
+	// (Stalled) or a rate limit no longer describes the account.
+	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
+	if meta.FindStatusCondition(acct.Status.Conditions, v1alpha1.ConditionRateLimited) != nil {
+		setCondition(acct, v1alpha1.ConditionRateLimited, false, v1alpha1.ReasonNotRateLimited, "")
+	}
+	if session.failures == 1 { // one event per outage, not one per retry
 		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonRemoteError, "Sync", "%s", msg)
 	}
 	return ctrl.Result{RequeueAfter: wait}
@@ -144,7 +149,7 @@ func (r *CloudAccountReconciler) paused(ctx context.Context, acct *v1alpha1.Clou
 func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession) (ctrl.Result, error) {
 	outcome, err := r.prune(ctx, acct, session)
 	if err != nil {
-		return r.paused(ctx, acct, session, fmt.Errorf("prune: %w", err)), nil
+		return r.paused(ctx, acct, session, "prune failed", err), nil
 	}
 	r.sessions.put(acct.UID, nil)
 	now := r.clock()
@@ -160,11 +165,12 @@ func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.C
 	acct.Status.LastHandledSyncRequest = session.syncRequest
 	if outcome.heldBack == "" {
 		msg := fmt.Sprintf("mirrored %d organizations and %d connect clusters", orgs, ccs)
-		if n := session.skippedOrganizations.Load() + session.skippedConnectClusters.Load(); n > 0 {
+		if o, c := session.skippedCounts(); o+c > 0 {
+			n := o + c
 			msg += fmt.Sprintf("; %d remote items skipped because they could not be stored (see events)", n)
 		}
 		if outcome.unconfirmed > 0 {
-			msg += fmt.Sprintf("; %d mirrors no longer listed are kept until a listing that was not paused confirms it", outcome.unconfirmed)
+			msg += fmt.Sprintf("; %d mirrors no longer listed are kept until the next complete listing confirms it (this one was paused part-way)", outcome.unconfirmed)
 		}
 		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonSynced, msg)
 	} else {
@@ -178,7 +184,16 @@ func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.C
 	metrics.MirroredObjects.WithLabelValues("Organization", acct.Name).Set(float64(orgs))
 	metrics.MirroredObjects.WithLabelValues("ConnectCluster", acct.Name).Set(float64(ccs))
 	metrics.LastSuccessfulSync.WithLabelValues(acct.Name).Set(float64(now.Unix()))
-	return ctrl.Result{RequeueAfter: wait}, nil
+	return ctrl.Result{RequeueAfter: untilRequested(acct, session, wait)}, nil
+}
+
+// untilRequested shortens a requeue when a sync-now request came in while the session
+// ran: the session was marked as handling the request it started under, not that one.
+func untilRequested(acct *v1alpha1.CloudAccount, session *syncSession, wait time.Duration) time.Duration {
+	if syncRequest(acct) != session.syncRequest {
+		return time.Second
+	}
+	return wait
 }
 
 // recordRateLimit copies the budget's last figures into the status.

@@ -191,6 +191,9 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 		log.V(1).Info("sync started", "lists", len(session.lists))
 	}
 	acct.Status.ObservedGeneration = acct.Generation
+	if wait := session.resumeAt.Sub(now); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil // woken early: the wait still holds
+	}
 
 	err = session.run(ctx)
 	r.recordRateLimit(acct)
@@ -206,7 +209,7 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 		r.sessions.put(acct.UID, nil)
 		return r.failed(acct, session, err)
 	}
-	return r.paused(ctx, acct, session, err), nil
+	return r.paused(ctx, acct, session, "listing incomplete, nothing pruned", err), nil
 }
 
 // due says whether a new sync should start now, or how long until it should.

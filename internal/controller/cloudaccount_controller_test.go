@@ -373,8 +373,12 @@ var _ = Describe("CloudAccount sync", func() {
 			waitSynced(acct.Name, requestSync(acct.Name))
 			Expect(organizationsOf(acct.Name)).To(HaveLen(count))
 			Expect(meta.FindStatusCondition(getAccount(acct.Name).Status.Conditions, v1alpha1.ConditionReady).Message).To(
-				ContainSubstring("1 mirrors no longer listed are kept until a listing that was not paused confirms it"))
+				ContainSubstring("1 mirrors no longer listed are kept until the next complete listing confirms it"))
+			// The next listing is paused part-way too, and misses the same item: confirmed.
+			sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultTooManyRequests, Endpoint: pc.orgList, Page: 2, Times: 1, RetryAfter: time.Second})
+			sim.ResetStats()
 			waitSynced(acct.Name, requestSync(acct.Name))
+			Expect(sim.CountStatus(pc.orgList, 429)).To(Equal(1), "the second listing must be paused as well")
 			Expect(organizationsOf(acct.Name)).To(HaveLen(count - 1))
 		})
 

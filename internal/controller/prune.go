@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -50,22 +51,31 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 			stale = append(stale, &ccs.Items[i])
 		}
 	}
-	var outcome pruneOutcome
-	stale, outcome.unconfirmed = r.confirmStale(acct.UID, stale, session.interrupted)
+	if session.prune == nil {
+		session.prune = r.decidePrune(acct.UID, stale, session.interrupted)
+	}
+	missing := len(stale)
+	stale = slices.DeleteFunc(stale, func(obj client.Object) bool {
+		_, ok := session.prune.confirmed[obj.GetUID()]
+		return !ok
+	})
+	outcome := pruneOutcome{unconfirmed: missing - len(stale)}
 	if len(stale) == 0 {
 		return outcome, nil
 	}
 	if acct.Spec.Prune != nil && !*acct.Spec.Prune {
 		return outcome, r.markNotFound(ctx, stale)
 	}
+	// The limit counts every missing mirror, confirmed or not: two paused listings in
+	// a row must not delete in two steps what one listing would have held back.
 	total := len(orgs.Items) + len(ccs.Items)
 	limit := defaultMaxPrunePercent
 	if acct.Spec.MaxPrunePercent != nil {
 		limit = int(*acct.Spec.MaxPrunePercent)
 	}
-	if len(stale)*100 > limit*total {
+	if missing*100 > limit*total {
 		outcome.heldBack = fmt.Sprintf("prune held back: %d of %d mirrors are no longer listed, more than maxPrunePercent (%d%%); raise spec.maxPrunePercent to allow it",
-			len(stale), total, limit)
+			missing, total, limit)
 		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonPruneHeldBack, "Prune", "%s", outcome.heldBack)
 		return outcome, nil
 	}
@@ -79,32 +89,34 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 	return outcome, nil
 }
 
-// confirmStale returns the stale mirrors that may go now. After an uninterrupted
-// listing that is all of them. After an interrupted one it is those the previous
-// complete listing of the account missed too; the rest are remembered for the next.
-func (r *CloudAccountReconciler) confirmStale(uid types.UID, stale []client.Object, interrupted bool) ([]client.Object, int) {
+// pruneDecision is which missing mirrors (by UID) a session may remove.
+type pruneDecision struct {
+	confirmed map[types.UID]struct{}
+}
+
+// decidePrune picks the stale mirrors that may go. After an uninterrupted listing
+// that is all of them. After an interrupted one it is those the previous complete
+// listing of the account missed too; the rest are remembered for the next.
+func (r *CloudAccountReconciler) decidePrune(uid types.UID, stale []client.Object, interrupted bool) *pruneDecision {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	previous := r.pruneCandidates[uid]
 	delete(r.pruneCandidates, uid)
-	if !interrupted {
-		return stale, 0
-	}
-	current := make(map[types.UID]struct{}, len(stale))
-	var confirmed []client.Object
+	d := &pruneDecision{confirmed: map[types.UID]struct{}{}}
+	current := map[types.UID]struct{}{}
 	for _, obj := range stale {
-		current[obj.GetUID()] = struct{}{}
-		if _, ok := previous[obj.GetUID()]; ok {
-			confirmed = append(confirmed, obj)
+		if _, ok := previous[obj.GetUID()]; ok || !interrupted {
+			d.confirmed[obj.GetUID()] = struct{}{}
 		}
+		current[obj.GetUID()] = struct{}{}
 	}
-	if len(current) > 0 {
+	if interrupted && len(current) > 0 {
 		if r.pruneCandidates == nil {
 			r.pruneCandidates = map[types.UID]map[types.UID]struct{}{}
 		}
 		r.pruneCandidates[uid] = current
 	}
-	return confirmed, len(stale) - len(confirmed)
+	return d
 }
 
 // markNotFound flags vanished items instead of deleting them (spec.prune: false).

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -40,12 +40,18 @@ type syncSession struct {
 	// interrupted says a list was paused part-way (a rate-limit wait or a failure
 	// after its first page): pages read before and after the pause may not line up.
 	interrupted bool
-	// Remote items the API server refused to store (say an id longer than the schema
-	// allows, or a name another object holds), by kind; one bad item must not stop
-	// the account's sync.
-	skippedOrganizations   atomic.Int64
-	skippedConnectClusters atomic.Int64
-	onSkipped              func(kind, name string, err error)
+	// resumeAt is when a paused session may go on (the rate-limit wait or the
+	// failure backoff); an event that wakes the account earlier does not cut it short.
+	resumeAt time.Time
+	// prune is decided once per session, so a retry of a failed prune cannot treat
+	// the misses this listing just recorded as confirmed by an earlier one.
+	prune *pruneDecision
+	// skipped holds the remote items the API server refused to store (say an id
+	// longer than the schema allows, or a name another object holds), name -> kind;
+	// one bad item must not stop the account's sync.
+	skippedMu sync.Mutex
+	skipped   map[string]string
+	onSkipped func(kind, name string, err error)
 }
 
 // listStep walks one remote list and mirrors each page as it arrives.
@@ -76,50 +82,55 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 	}
 	if listOrgs {
 		l := cloud.NewListing(provider.OrganizationsPage, cloud.DefaultLimits)
-		s.lists = append(s.lists, &listStep{
-			describe: "organizations",
-			done:     l.Done,
-			pages:    l.Pages,
-			step: func(ctx context.Context) error {
-				items, err := l.Next(ctx)
-				if err != nil {
-					return err
-				}
-				return writePage(ctx, items, s.organizations, func(o cloud.Organization) mirrorOp {
-					d := desiredOrganization(acct, o)
-					return mirrorOp{name: d.Name, apply: func(ctx context.Context) error {
-						return s.skipInvalid("Organization", d.Name, ensure(ctx, w, acct, d, &v1alpha1.Organization{}, d.Status.ProvisioningState))
-					}}
-				})
-			},
-		})
+		s.lists = append(s.lists, newListStep("organizations", l, s.organizations, func(o cloud.Organization) mirrorOp {
+			d := desiredOrganization(acct, o)
+			return mirrorOp{name: d.Name, apply: func(ctx context.Context) error {
+				return s.skipInvalid("Organization", d.Name, ensure(ctx, w, acct, d, &v1alpha1.Organization{}, d.Status.ProvisioningState))
+			}}
+		}))
 	}
 	for _, env := range environments {
 		l := cloud.NewListing(func(ctx context.Context, cursor string) (cloud.Page[cloud.ConnectCluster], error) {
 			return provider.ConnectClustersPage(ctx, env, cursor)
 		}, cloud.DefaultLimits)
-		s.lists = append(s.lists, &listStep{
-			describe: "connect clusters in " + env,
-			done:     l.Done,
-			pages:    l.Pages,
-			step: func(ctx context.Context) error {
+		s.lists = append(s.lists, newListStep("connect clusters in "+env, l, s.connectClusters, func(c cloud.ConnectCluster) mirrorOp {
+			if c.Environment == "" {
+				c.Environment = env
+			}
+			d := desiredConnectCluster(acct, c)
+			return mirrorOp{name: d.Name, apply: func(ctx context.Context) error {
+				return s.skipInvalid("ConnectCluster", d.Name, ensure(ctx, w, acct, d, &v1alpha1.ConnectCluster{}, v1alpha1.StateSucceeded))
+			}}
+		}))
+	}
+	return s
+}
+
+// newListStep walks a listing and mirrors each page. A page whose writes failed stays
+// pending and is written again before the next page is read, so a failed write never
+// loses the rest of its page.
+func newListStep[T any](describe string, l *cloud.Listing[T], seen map[string]struct{}, op func(T) mirrorOp) *listStep {
+	var pending []T
+	hasPending := false
+	return &listStep{
+		describe: describe,
+		done:     func() bool { return !hasPending && l.Done() },
+		pages:    l.Pages,
+		step: func(ctx context.Context) error {
+			if !hasPending {
 				items, err := l.Next(ctx)
 				if err != nil {
 					return err
 				}
-				return writePage(ctx, items, s.connectClusters, func(c cloud.ConnectCluster) mirrorOp {
-					if c.Environment == "" {
-						c.Environment = env
-					}
-					d := desiredConnectCluster(acct, c)
-					return mirrorOp{name: d.Name, apply: func(ctx context.Context) error {
-						return s.skipInvalid("ConnectCluster", d.Name, ensure(ctx, w, acct, d, &v1alpha1.ConnectCluster{}, v1alpha1.StateSucceeded))
-					}}
-				})
-			},
-		})
+				pending, hasPending = items, true
+			}
+			if err := writePage(ctx, pending, seen, op); err != nil {
+				return err
+			}
+			pending, hasPending = nil, false
+			return nil
+		},
 	}
-	return s
 }
 
 // skipInvalid turns the API server's refusal of one item, or a name another object
@@ -128,15 +139,31 @@ func (s *syncSession) skipInvalid(kind, name string, err error) error {
 	if err == nil || !(apierrors.IsInvalid(err) || errors.Is(err, errNameTaken)) {
 		return err
 	}
-	if kind == "Organization" {
-		s.skippedOrganizations.Add(1)
-	} else {
-		s.skippedConnectClusters.Add(1)
+	s.skippedMu.Lock()
+	_, again := s.skipped[name] // a pending page written again
+	if s.skipped == nil {
+		s.skipped = map[string]string{}
 	}
-	if s.onSkipped != nil {
+	s.skipped[name] = kind
+	s.skippedMu.Unlock()
+	if !again && s.onSkipped != nil {
 		s.onSkipped(kind, name, err)
 	}
 	return nil
+}
+
+// skippedCounts counts the skipped items by kind.
+func (s *syncSession) skippedCounts() (organizations, connectClusters int) {
+	s.skippedMu.Lock()
+	defer s.skippedMu.Unlock()
+	for _, kind := range s.skipped {
+		if kind == "Organization" {
+			organizations++
+		} else {
+			connectClusters++
+		}
+	}
+	return organizations, connectClusters
 }
 
 // run steps through every list until all are done or one fails. A failure after a
@@ -150,6 +177,7 @@ func (s *syncSession) run(ctx context.Context) error {
 				}
 				return fmt.Errorf("list %s: %w", l.describe, err)
 			}
+			s.failures = 0 // the backoff counts failures in a row
 		}
 	}
 	return nil
@@ -157,8 +185,8 @@ func (s *syncSession) run(ctx context.Context) error {
 
 // mirrored counts the mirrors the listing produced, skipped items left out.
 func (s *syncSession) mirrored() (organizations, connectClusters int32) {
-	return int32(len(s.organizations) - int(s.skippedOrganizations.Load())),
-		int32(len(s.connectClusters) - int(s.skippedConnectClusters.Load()))
+	orgs, ccs := s.skippedCounts()
+	return int32(len(s.organizations) - orgs), int32(len(s.connectClusters) - ccs)
 }
 
 type mirrorOp struct {
@@ -166,19 +194,28 @@ type mirrorOp struct {
 	apply func(context.Context) error
 }
 
-// writePage records the names a page produced and applies its mirrors a few at a time.
+// writePage applies a page's mirrors a few at a time. Its names count as listed only
+// once every write succeeded, so a page written again after a failure is written whole.
 func writePage[T any](ctx context.Context, items []T, seen map[string]struct{}, op func(T) mirrorOp) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(pageWriters)
+	page := make(map[string]struct{}, len(items))
 	for _, item := range items {
 		o := op(item)
 		if _, dup := seen[o.name]; dup {
-			continue // listed twice (items shifted between pages): once is enough
+			continue // listed on an earlier page too (items shifted): once is enough
 		}
-		seen[o.name] = struct{}{}
+		if _, dup := page[o.name]; dup {
+			continue
+		}
+		page[o.name] = struct{}{}
 		g.Go(func() error { return o.apply(ctx) })
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	maps.Copy(seen, page)
+	return nil
 }
 
 // sessions keeps the in-flight sync of each account.

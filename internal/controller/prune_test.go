@@ -1,0 +1,62 @@
+package controller
+
+import (
+	"slices"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+)
+
+func mirrors(uids ...types.UID) []client.Object {
+	var out []client.Object
+	for _, uid := range uids {
+		out = append(out, &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: string(uid), UID: uid}})
+	}
+	return out
+}
+
+func confirmedUIDs(d *pruneDecision) []types.UID {
+	var out []types.UID
+	for uid := range d.confirmed {
+		out = append(out, uid)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A listing paused part-way only nominates what it missed; the next complete listing
+// confirms what it misses too, and an uninterrupted listing decides on its own.
+func TestDecidePruneAfterInterruptedListings(t *testing.T) {
+	const account = types.UID("acct")
+	steps := []struct {
+		name        string
+		stale       []types.UID
+		interrupted bool
+		want        []types.UID
+	}{
+		{"first paused listing removes nothing", []types.UID{"a", "b"}, true, nil},
+		{"second paused listing removes what both missed", []types.UID{"b", "c"}, true, []types.UID{"b"}},
+		{"a third keeps only the latest misses as candidates", []types.UID{"a"}, true, nil},
+		{"an uninterrupted listing removes all it misses", []types.UID{"a", "d"}, false, []types.UID{"a", "d"}},
+		{"and leaves no candidates behind", []types.UID{"d"}, true, nil},
+		{"an empty paused listing clears them", nil, true, nil},
+		{"so the next paused listing starts afresh", []types.UID{"d"}, true, nil},
+	}
+	r := &CloudAccountReconciler{}
+	for _, st := range steps {
+		got := confirmedUIDs(r.decidePrune(account, mirrors(st.stale...), st.interrupted))
+		if !slices.Equal(got, st.want) {
+			t.Fatalf("%s: confirmed %v, want %v", st.name, got, st.want)
+		}
+	}
+	r.forget("x") // unknown account: nothing happens
+	r.uids = map[string]types.UID{"acct-name": account}
+	r.forget("acct-name")
+	if _, ok := r.pruneCandidates[account]; ok {
+		t.Error("forget left the account's prune candidates")
+	}
+}
