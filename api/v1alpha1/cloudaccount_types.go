@@ -43,8 +43,9 @@ type CloudAccountSpec struct {
 	CloudFoundry *CloudFoundrySpec `json:"cloudFoundry,omitempty"`
 
 	// credentialsSecretRef names a Secret in the operator's own namespace holding the
-	// credentials. Keys: ConfluentCloud apiKey+apiSecret, or token, or
-	// clientID+clientSecret+tokenURL; Azure tenantID+clientID+clientSecret, or token;
+	// credentials. Keys: ConfluentCloud token, or clientID+clientSecret+tokenURL, or
+	// apiKey+apiSecret (connect clusters only: partner/v2 organizations take OAuth
+	// tokens alone); Azure tenantID+clientID+clientSecret, or token;
 	// CloudFoundry username+password, or clientID+clientSecret, or token.
 	// +required
 	CredentialsSecretRef SecretReference `json:"credentialsSecretRef"`
