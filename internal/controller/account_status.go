@@ -166,8 +166,7 @@ func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.C
 	if outcome.heldBack == "" {
 		msg := fmt.Sprintf("mirrored %d organizations and %d connect clusters", orgs, ccs)
 		if o, c := session.skippedCounts(); o+c > 0 {
-			n := o + c
-			msg += fmt.Sprintf("; %d remote items skipped because they could not be stored (see events)", n)
+			msg += fmt.Sprintf("; %d remote items skipped because they could not be stored (see events)", o+c)
 		}
 		if outcome.unconfirmed > 0 {
 			msg += fmt.Sprintf("; %d mirrors no longer listed are kept until the next complete listing confirms it (this one was paused part-way)", outcome.unconfirmed)
