@@ -196,14 +196,7 @@ func (s *Server) cfIdentity(c *call) (identity, int) {
 	if match(cfg.Forbidden.Token) {
 		return identity{}, http.StatusForbidden
 	}
-	id, ok := s.tokens.lookup(ProviderCloudFoundry, token, false)
-	switch {
-	case !ok:
-		return identity{}, http.StatusUnauthorized
-	case id.forbidden:
-		return id, http.StatusForbidden
-	}
-	return id, 0
+	return s.tokens.bearerStatus(ProviderCloudFoundry, token)
 }
 
 func cfPrincipal(c CFCredential) string {

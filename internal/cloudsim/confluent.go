@@ -234,14 +234,7 @@ func (s *Server) confluentIdentity(c *call, apiKeyOK bool) (identity, int) {
 	if match(cfg.Forbidden.Token, token) {
 		return identity{principal: confluentPrincipal(cfg.Forbidden)}, http.StatusForbidden
 	}
-	id, ok := s.tokens.lookup(ProviderConfluent, token, false)
-	switch {
-	case !ok:
-		return identity{}, http.StatusUnauthorized
-	case id.forbidden:
-		return id, http.StatusForbidden
-	}
-	return id, 0
+	return s.tokens.bearerStatus(ProviderConfluent, token)
 }
 
 // confluentPrincipal names a credential for budgets and logs: every form of

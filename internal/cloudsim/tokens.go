@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -107,4 +108,17 @@ func newUUID() string {
 func staticTokenPrincipal(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return "static-token-" + hex.EncodeToString(sum[:4])
+}
+
+// bearerStatus resolves a bearer token the simulator issued for p: the identity, and
+// 0, or the HTTP status the API answers an unknown (401) or forbidden (403) one with.
+func (t *tokenStore) bearerStatus(p Provider, token string) (identity, int) {
+	id, ok := t.lookup(p, token, false)
+	switch {
+	case !ok:
+		return identity{}, http.StatusUnauthorized
+	case id.forbidden:
+		return id, http.StatusForbidden
+	}
+	return id, 0
 }
