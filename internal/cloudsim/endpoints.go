@@ -36,6 +36,21 @@ const (
 	EndpointUnknown Endpoint = "unknown"
 )
 
+// endpoints lists the named endpoints, for messages.
+var endpoints = []Endpoint{
+	EndpointConfluentOrganizations, EndpointConfluentOrganization, EndpointConfluentConnectClusters, EndpointConfluentToken,
+	EndpointAzureListBySubscription, EndpointAzureListByResourceGroup, EndpointAzureGet, EndpointAzureOpenIDConfig, EndpointAzureToken,
+	EndpointCFRoot, EndpointCFInfo, EndpointCFV2Organizations, EndpointCFV3Organizations, EndpointCFOther, EndpointUAAToken,
+}
+
+func endpointNames() []string {
+	names := make([]string, len(endpoints))
+	for i, e := range endpoints {
+		names[i] = string(e)
+	}
+	return names
+}
+
 // Provider returns the provider an endpoint belongs to.
 func (e Endpoint) Provider() Provider {
 	switch e {

@@ -34,6 +34,9 @@ func ParseFault(spec string) (Fault, error) {
 			}
 		case "endpoint":
 			f.Endpoint = Endpoint(value)
+			if f.Endpoint.Provider() == ProviderNone {
+				err = fmt.Errorf("unknown endpoint; one of %s", strings.Join(endpointNames(), ", "))
+			}
 		case "page":
 			f.Page, err = strconv.Atoi(value)
 		case "at":

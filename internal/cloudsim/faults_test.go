@@ -296,6 +296,7 @@ func TestParseFault(t *testing.T) {
 		{"page=3", Fault{}, true},
 		{"429,page=three", Fault{}, true},
 		{"429,colour=red", Fault{}, true},
+		{"5xx,endpoint=cf.v3-organizations", Fault{}, true}, // a misspelt endpoint would never fire
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
