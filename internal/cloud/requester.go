@@ -153,8 +153,8 @@ func (r *Requester) once(ctx context.Context, u *url.URL, out any) (retry bool, 
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.cfg.MaxBodyBytes+1))
-	if err != nil {
-		return true, &APIError{Kind: ErrTransient, Status: resp.StatusCode, Message: "reading the response: " + err.Error()}
+	if err != nil { // a body cut short is retried at once; one that used up the timeout is not
+		return ctx.Err() == nil, &APIError{Kind: ErrTransient, Status: resp.StatusCode, Message: "reading the response: " + err.Error()}
 	}
 	if int64(len(body)) > r.cfg.MaxBodyBytes {
 		return false, fmt.Errorf("%w: response from %s larger than %d bytes", ErrUnsafe, Redacted(u), r.cfg.MaxBodyBytes)

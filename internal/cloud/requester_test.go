@@ -307,6 +307,28 @@ func TestRequesterLeavesTimeoutsToTheCaller(t *testing.T) {
 	}
 }
 
+// The same holds when the headers come at once and the body stalls.
+func TestRequesterLeavesStalledBodiesToTheCaller(t *testing.T) {
+	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, `{"data":[`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	})
+	r, _, _ := newTestRequester(t, srv, func(c *RequesterConfig) { c.Timeout = 50 * time.Millisecond })
+	start := time.Now()
+	if err := r.GetJSON(t.Context(), srv.URL+"/x", &doc{}); !errors.Is(err, ErrTransient) {
+		t.Fatalf("err = %v, want a transient error", err)
+	}
+	if srv.requests() != 1 || time.Since(start) > 2*time.Second {
+		t.Errorf("%d requests in %s, want 1 without waiting for retries", srv.requests(), time.Since(start))
+	}
+}
+
 // A connection that breaks without an answer is retried at once.
 func TestRequesterRetriesBrokenConnections(t *testing.T) {
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request, n int) {

@@ -166,6 +166,10 @@ func TestNextLinksWithPageTokenOnly(t *testing.T) {
 			link: func(o int) string { return fmt.Sprintf("environment=env-1&page_token=%d", o) },
 			want: []string{"environment=env-1&page_size=2", "environment=env-1&page_token=2&page_size=2",
 				"environment=env-1&page_token=4&page_size=2"}},
+		{name: "connect clusters, link naming the same environment twice", environment: "env-1",
+			link: func(o int) string { return fmt.Sprintf("environment=env-1&environment=env-1&page_token=%d", o) },
+			want: []string{"environment=env-1&page_size=2", "environment=env-1&environment=env-1&page_token=2&page_size=2",
+				"environment=env-1&environment=env-1&page_token=4&page_size=2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

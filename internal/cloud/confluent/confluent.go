@@ -186,17 +186,16 @@ func (c *Client) target(cursor, path string, query url.Values) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: next link does not parse", cloud.ErrUnsafe)
 	}
-	have, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return "", fmt.Errorf("%w: next link's query does not parse", cloud.ErrUnsafe)
-	}
+	// The token is opaque: a part of the query that does not parse (a ";", a stray
+	// "%") is left as the server sent it; only the keys we need are read.
+	have, _ := url.ParseQuery(u.RawQuery)
 	add := url.Values{}
 	for k, want := range query {
 		got, ok := have[k]
 		switch {
 		case !ok:
 			add[k] = want
-		case !slices.Equal(got, want):
+		case !slices.Equal(slices.Compact(slices.Clone(got)), want):
 			return "", fmt.Errorf("%w: next link asks for %s %q, not %q", cloud.ErrUnsafe, k, strings.Join(got, ","), strings.Join(want, ","))
 		}
 	}
