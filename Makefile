@@ -152,9 +152,6 @@ KUBECTL ?= kubectl
 KUSTOMIZE ?= $(KUBECTL) kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 
-## Tool Versions
-CONTROLLER_TOOLS_VERSION ?= v0.23.0
-
 # hack/envtest-assets.sh builds kube-apiserver and etcd once per machine (setup-envtest
 # needs an internet download) and prints their directory. The eval makes this a lazy
 # variable that runs the script at most once, and only in recipes that use it.
@@ -164,24 +161,8 @@ KUBEBUILDER_ASSETS ?= $(eval KUBEBUILDER_ASSETS := $$(shell hack/envtest-assets.
 envtest-assets: ## Build (once) kube-apiserver and etcd for envtest and print their directory.
 	@echo "$(KUBEBUILDER_ASSETS)"
 
+# Tools are built by hack/tool.sh from their own modules under hack/tools/<name>,
+# pinned there, cached per user by version, and linked into bin/.
 .PHONY: controller-gen
-controller-gen: $(CONTROLLER_GEN) ## Download controller-gen locally if necessary.
-$(CONTROLLER_GEN): | $(LOCALBIN)
-	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
-
-# go-install-tool installs a package at a pinned version as $1-$3 unless that file
-# exists, and points the symlink $1 at it, so a version bump reinstalls.
-# $1 - target path with name of binary
-# $2 - package url which can be installed
-# $3 - specific version of package
-define go-install-tool
-@[ -f "$(1)-$(3)" ] || { \
-set -e; \
-package=$(2)@$(3) ;\
-echo "Downloading $${package}" ;\
-rm -f "$(1)" ;\
-GOBIN="$(LOCALBIN)" go install $${package} ;\
-mv "$(LOCALBIN)/$$(basename "$(1)")" "$(1)-$(3)" ;\
-} ;\
-ln -sf "$$(basename "$(1)-$(3)")" "$(1)"
-endef
+controller-gen: ## Build (once per machine and version) controller-gen, linked as bin/controller-gen.
+	@hack/tool.sh controller-gen >/dev/null
