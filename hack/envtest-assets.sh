@@ -13,6 +13,17 @@ ASSETS="$CACHE_ROOT/k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}-${GOOS_ARCH}"
 
 log() { echo "envtest-assets: $*" >&2; }
 
+# version_ldflags stamps the release into a Kubernetes build. Without it the server
+# reports v0.0.0-master+$Format:%H$, which Helm and kubectl cannot parse.
+version_ldflags() {
+  local minor="${K8S_VERSION#1.}"; minor="${minor%%.*}"
+  local v="v${K8S_VERSION}" f
+  for f in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    printf -- '-X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitTreeState=clean -X %s.buildDate=1970-01-01T00:00:00Z ' \
+      "$f" "$v" "$f" "$f" "$minor" "$f" "$f"
+  done
+}
+
 build_kube_apiserver() {
   local work; work="$(mktemp -d)"
   log "building kube-apiserver v${K8S_VERSION} (first time on this machine; ~10 min cold)"
@@ -35,7 +46,7 @@ package tools
 import _ "k8s.io/kubernetes/cmd/kube-apiserver"
 GO
     go mod tidy >/dev/null
-    CGO_ENABLED=0 go build -trimpath -o "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    CGO_ENABLED=0 go build -trimpath -ldflags "$(version_ldflags)" -o "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
   ) 
   rm -rf "$work"
 }
@@ -63,7 +74,8 @@ GO
 mkdir -p "$ASSETS"
 # Build into a scratch dir and move into place, so an interrupted build never
 # leaves a half-written binary that later runs would trust.
-if [ ! -x "$ASSETS/kube-apiserver" ]; then
+# A binary from before the version stamps is rebuilt (a re-link, with a warm cache).
+if [ ! -x "$ASSETS/kube-apiserver" ] || ! "$ASSETS/kube-apiserver" --version | grep -qF "v${K8S_VERSION}"; then
   tmp="$(mktemp -d "$ASSETS/.build.XXXX")"
   build_kube_apiserver "$tmp"
   mv "$tmp/kube-apiserver" "$ASSETS/kube-apiserver"; rm -rf "$tmp"
