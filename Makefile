@@ -30,8 +30,9 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate CRDs (config/crd/bases) and the manager's RBAC (config/rbac/role.yaml).
+manifests: controller-gen ## Generate CRDs (config/crd/bases, and the chart's copies) and the manager's RBAC (config/rbac/role.yaml).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	hack/chart-crds.sh
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods of the API types.
@@ -39,7 +40,7 @@ generate: controller-gen ## Generate DeepCopy methods of the API types.
 
 # Files that manifests and generate write. verify-generated looks only at these, so
 # a hand edit in progress elsewhere under api/ or config/ is not mistaken for stale output.
-GENERATED_PATHS = config/crd/bases config/rbac/role.yaml ':(glob)api/**/zz_generated.*.go'
+GENERATED_PATHS = config/crd/bases config/rbac/role.yaml charts/orgsync/templates/crds ':(glob)api/**/zz_generated.*.go'
 
 .PHONY: verify-generated
 verify-generated: manifests generate ## Fail when the committed generated files are stale.
@@ -72,12 +73,16 @@ RACE ?= -race
 FUZZTIME ?= 50000x
 
 .PHONY: test
-test: controller-gen envtest-assets verify-generated vet ## Check generated files, vet, run all tests against envtest, then fuzz.
+test: controller-gen chart-tools envtest-assets verify-generated vet ## Check generated files, vet, run all tests (chart tests included) against envtest, then fuzz.
 	@assets="$(KUBEBUILDER_ASSETS)"; \
 	if [ -z "$$assets" ]; then echo "error: hack/envtest-assets.sh printed no directory" >&2; exit 1; fi; \
 	echo "KUBEBUILDER_ASSETS=$$assets"; \
 	KUBEBUILDER_ASSETS="$$assets" go test ./... $(RACE) -count=1
 	$(MAKE) --no-print-directory fuzz
+
+.PHONY: test-chart
+test-chart: chart-tools envtest-assets ## Lint, unit-test and install the Helm chart (Helm v3 and v4) into a real API server.
+	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" go test ./test/chart/ -count=1 -v
 
 # Fuzz targets are found with 'go test -list', which prints a package's matching
 # functions followed by an "ok <package>" line; go test can fuzz only one target of
@@ -176,6 +181,10 @@ envtest-assets: ## Build (once) kube-apiserver and etcd for envtest and print th
 
 # Tools are built by hack/tool.sh from their own modules under hack/tools/<name>,
 # pinned there, cached per user by version, and linked into bin/.
+.PHONY: chart-tools
+chart-tools: ## Build (once per machine and version) Helm v3, Helm v4 and helm-unittest into bin/.
+	@for t in helm helm4 helm-unittest; do hack/tool.sh $$t >/dev/null; done
+
 .PHONY: controller-gen
 controller-gen: ## Build (once per machine and version) controller-gen, linked as bin/controller-gen.
 	@hack/tool.sh controller-gen >/dev/null
