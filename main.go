@@ -94,7 +94,7 @@ func main() {
 		APIReader:               mgr.GetAPIReader(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("orgsync"),
-		Providers:               providers.Factory{}.New,
+		NewProvider:             providers.Factory{}.New,
 		Namespace:               namespace,
 		MaxConcurrentReconciles: workers,
 	}).SetupWithManager(mgr); err != nil {

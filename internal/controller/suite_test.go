@@ -94,12 +94,12 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect((&controller.CloudAccountReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Scheme:    mgr.GetScheme(),
-		Recorder:  mgr.GetEventRecorder("orgsync"),
-		Providers: providers.Factory{Transport: devenv.Trusting(sim, bigSim)}.New,
-		Namespace: operatorNamespace,
+		Client:      mgr.GetClient(),
+		APIReader:   mgr.GetAPIReader(),
+		Scheme:      mgr.GetScheme(),
+		Recorder:    mgr.GetEventRecorder("orgsync"),
+		NewProvider: providers.Factory{Transport: devenv.Trusting(sim, bigSim)}.New,
+		Namespace:   operatorNamespace,
 	}).SetupWithManager(mgr)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()

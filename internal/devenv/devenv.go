@@ -114,12 +114,12 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		return nil, err
 	}
 	if err := (&controller.CloudAccountReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Scheme:    mgr.GetScheme(),
-		Recorder:  mgr.GetEventRecorder("orgsync"),
-		Providers: providers.Factory{Transport: Trusting(e.Sim)}.New,
-		Namespace: Namespace,
+		Client:      mgr.GetClient(),
+		APIReader:   mgr.GetAPIReader(),
+		Scheme:      mgr.GetScheme(),
+		Recorder:    mgr.GetEventRecorder("orgsync"),
+		NewProvider: providers.Factory{Transport: Trusting(e.Sim)}.New,
+		Namespace:   Namespace,
 	}).SetupWithManager(mgr); err != nil {
 		e.Stop()
 		return nil, err
