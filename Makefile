@@ -131,14 +131,39 @@ install: manifests ## Install the CRDs into the cluster of the current kubeconfi
 uninstall: manifests ## Uninstall the CRDs. Call with ignore-not-found=true to ignore missing resources.
 	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -k config/crd
 
+# deploy renders config/default through a throwaway overlay under bin/ that sets the
+# image, so it works with kubectl's built-in kustomize (which has no 'edit') and
+# leaves config/ untouched. IMG may be name, name:tag or name@digest. The overlay
+# renames "orgsync", the image name config/manager/kustomization.yaml already sets.
+DEPLOY_OVERLAY = $(LOCALBIN)/deploy
+
 .PHONY: deploy
-deploy: manifests ## Deploy the operator (config/default) with image IMG.
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUBECTL) apply -k config/default
+deploy: manifests deploy-overlay ## Deploy the operator (config/default) with image IMG.
+	$(KUBECTL) apply -k $(DEPLOY_OVERLAY)
+
+.PHONY: deploy-overlay
+deploy-overlay: $(LOCALBIN) ## Write the overlay 'make deploy' applies (kubectl kustomize bin/deploy shows it).
+	@mkdir -p $(DEPLOY_OVERLAY)
+	@img='$(IMG)'; name="$$img"; tag=""; digest=""; \
+	case "$$img" in \
+	  *@*) name="$${img%%@*}"; digest="$${img#*@}" ;; \
+	  *) case "$${img##*/}" in *:*) name="$${img%:*}"; tag="$${img##*:}" ;; esac ;; \
+	esac; \
+	{ echo "# Written by 'make deploy-overlay'."; \
+	  echo "apiVersion: kustomize.config.k8s.io/v1beta1"; \
+	  echo "kind: Kustomization"; \
+	  echo "resources:"; \
+	  echo "- ../../config/default"; \
+	  echo "images:"; \
+	  echo "- name: orgsync"; \
+	  echo "  newName: $$name"; \
+	  if [ -n "$$tag" ]; then echo "  newTag: $$tag"; fi; \
+	  if [ -n "$$digest" ]; then echo "  digest: $$digest"; fi; \
+	} > $(DEPLOY_OVERLAY)/kustomization.yaml
 
 .PHONY: undeploy
-undeploy: ## Remove the operator. Call with ignore-not-found=true to ignore missing resources.
-	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -k config/default
+undeploy: deploy-overlay ## Remove the operator. Call with ignore-not-found=true to ignore missing resources.
+	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -k $(DEPLOY_OVERLAY)
 
 ##@ Dependencies
 
@@ -149,7 +174,6 @@ $(LOCALBIN):
 
 ## Tool Binaries
 KUBECTL ?= kubectl
-KUSTOMIZE ?= $(KUBECTL) kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 
 # hack/envtest-assets.sh builds kube-apiserver and etcd once per machine (setup-envtest
