@@ -309,7 +309,3 @@ type CloudAccountList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []CloudAccount `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&CloudAccount{}, &CloudAccountList{})
-}

@@ -137,7 +137,3 @@ type ConnectClusterList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ConnectCluster `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&ConnectCluster{}, &ConnectClusterList{})
-}

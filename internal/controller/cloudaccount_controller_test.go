@@ -179,8 +179,12 @@ var _ = Describe("CloudAccount sync", func() {
 					Expect(o.Status.ProvisioningState).NotTo(BeEmpty())
 					ready := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.ConditionReady)
 					Expect(ready).NotTo(BeNil())
-					Expect(ready.Status == metav1.ConditionTrue).To(Equal(o.Status.ProvisioningState == v1alpha1.StateSucceeded),
-						"Ready must be True exactly when Succeeded (%s is %s)", o.Name, o.Status.ProvisioningState)
+					// Ready must be True exactly when Succeeded.
+					if o.Status.ProvisioningState == v1alpha1.StateSucceeded {
+						Expect(ready.Status).To(Equal(metav1.ConditionTrue), "%s is Succeeded", o.Name)
+					} else {
+						Expect(ready.Status).NotTo(Equal(metav1.ConditionTrue), "%s is %s", o.Name, o.Status.ProvisioningState)
+					}
 					Expect(ready.ObservedGeneration).To(Equal(o.Generation))
 				}
 				Expect(connectClustersOf(acct.Name)).To(HaveLen(pc.connectClusters(sim)))

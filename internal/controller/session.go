@@ -144,7 +144,7 @@ func (s *syncSession) writePage(ctx context.Context, w *mirrorWriter, seen map[s
 // object holds, skips that item: one bad item must not stop the account's sync.
 func (s *syncSession) write(ctx context.Context, w *mirrorWriter, m v1alpha1.Mirror) error {
 	err := w.ensure(ctx, m)
-	if err == nil || !(apierrors.IsInvalid(err) || errors.Is(err, errNameTaken)) {
+	if err == nil || (!apierrors.IsInvalid(err) && !errors.Is(err, errNameTaken)) {
 		return err
 	}
 	if s.skipped.add(w.kindOf(m), m.GetName()) { // not a pending page written again

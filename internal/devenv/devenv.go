@@ -120,7 +120,9 @@ func ManagerOptions() ctrl.Options {
 func (e *Env) Stop() {
 	if e.cancel != nil {
 		e.cancel()
-		<-e.done
+		if err := <-e.done; err != nil {
+			fmt.Fprintln(os.Stderr, "devenv: the manager stopped with an error:", err)
+		}
 	}
 	if e.Sim != nil {
 		e.Sim.Close()
