@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -343,12 +344,12 @@ var _ = Describe("CloudAccount sync", func() {
 			Expect(organizationsOf(acct.Name)).To(HaveLen(len(ids)))
 			Expect(eventReasons(acct)).To(ContainElement(v1alpha1.ReasonPruneHeldBack))
 
-			patchAccount(acct.Name, func(a *v1alpha1.CloudAccount) { a.Spec.MaxPrunePercent = ptrTo(int32(100)) })
+			patchAccount(acct.Name, func(a *v1alpha1.CloudAccount) { a.Spec.MaxPrunePercent = ptr.To(int32(100)) })
 			Eventually(func() []v1alpha1.Organization { return organizationsOf(acct.Name) }).Should(HaveLen(len(pc.remote(sim))))
 		})
 
 		It("keeps and marks vanished items when prune is off", func() {
-			acct := createAccount(pc, sim, pc.secret, func(s *v1alpha1.CloudAccountSpec) { s.Prune = ptrTo(false) })
+			acct := createAccount(pc, sim, pc.secret, func(s *v1alpha1.CloudAccountSpec) { s.Prune = ptr.To(false) })
 			defer deleteAccount(acct)
 			waitSynced(acct.Name, "")
 			gone := keys(pc.remote(sim))[0]
@@ -614,5 +615,3 @@ func snapshot(s *cloudsim.Server) func() {
 		s.CFOrganizations().Add(cf...)
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -159,40 +159,64 @@ const (
 var errNameTaken = errors.New("name taken")
 
 // ensure makes the mirror match desired: a create plus a status write for a new item,
-// a status patch when the observed fields or conditions changed, nothing otherwise.
+// a label or status patch when those changed, nothing otherwise.
 func (w *mirrorWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error {
-	kind := w.kindOf(desired)
+	existing, err := w.existing(ctx, desired)
+	if err != nil || existing == nil {
+		return err
+	}
+	if !existing.SameItem(desired) {
+		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, w.kindOf(desired), desired.GetName())
+	}
+	if err := w.ensureLabels(ctx, existing, desired); err != nil {
+		return err
+	}
+	return w.ensureStatus(ctx, existing, desired)
+}
+
+// existing reads the mirror desired names, creating it when there is none (then it
+// returns nil: nothing is left to do).
+func (w *mirrorWriter) existing(ctx context.Context, desired v1alpha1.Mirror) (v1alpha1.Mirror, error) {
 	key := client.ObjectKeyFromObject(desired)
 	existing, err := w.newMirror(desired)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	err = w.client.Get(ctx, key, existing)
 	if apierrors.IsNotFound(err) {
 		err = w.create(ctx, desired)
 		if !apierrors.IsAlreadyExists(err) {
-			return err
+			return nil, err
 		}
 		// It exists, but the cache does not hold it: someone removed its account
-		// label. Read it directly; the label is put back below.
+		// label. Read it directly; ensureLabels puts the label back.
 		err = w.reader.Get(ctx, key, existing)
 	}
 	if err != nil {
-		return fmt.Errorf("get %s %s: %w", kind, key.Name, err)
+		return nil, fmt.Errorf("get %s %s: %w", w.kindOf(desired), key.Name, err)
 	}
-	if !existing.SameItem(desired) {
-		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, kind, key.Name)
+	return existing, nil
+}
+
+// ensureLabels adds the labels desired has and existing lacks.
+func (w *mirrorWriter) ensureLabels(ctx context.Context, existing, desired v1alpha1.Mirror) error {
+	labels := mergedLabels(existing.GetLabels(), desired.GetLabels())
+	if maps.Equal(existing.GetLabels(), labels) {
+		return nil
 	}
-	if labels := mergedLabels(existing.GetLabels(), desired.GetLabels()); !maps.Equal(existing.GetLabels(), labels) {
-		before := existing.DeepCopyObject().(client.Object)
-		existing.SetLabels(labels)
-		if err := w.client.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
-			return fmt.Errorf("label %s %s: %w", kind, key.Name, err)
-		}
-		metrics.APIServerWrites.WithLabelValues("patch", kind).Inc()
+	before := existing.DeepCopyObject().(client.Object)
+	existing.SetLabels(labels)
+	if err := w.client.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("label %s %s: %w", w.kindOf(existing), existing.GetName(), err)
 	}
-	// The observed fields come from desired; the conditions are existing's, updated
-	// for the state, so unchanged ones keep their lastTransitionTime.
+	metrics.APIServerWrites.WithLabelValues("patch", w.kindOf(existing)).Inc()
+	return nil
+}
+
+// ensureStatus patches existing's status when desired's observed fields or the
+// conditions for its state differ. The conditions are existing's, updated for the
+// state, so unchanged ones keep their lastTransitionTime.
+func (w *mirrorWriter) ensureStatus(ctx context.Context, existing, desired v1alpha1.Mirror) error {
 	want := existing.DeepCopyObject().(v1alpha1.Mirror)
 	want.CopyStatusFrom(desired)
 	want.SetConditions(slices.Clone(existing.GetConditions()))
@@ -201,9 +225,9 @@ func (w *mirrorWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) erro
 		return nil
 	}
 	if err := w.client.Status().Patch(ctx, want, client.MergeFrom(existing)); err != nil {
-		return fmt.Errorf("patch status of %s %s: %w", kind, key.Name, err)
+		return fmt.Errorf("patch status of %s %s: %w", w.kindOf(existing), existing.GetName(), err)
 	}
-	metrics.APIServerWrites.WithLabelValues("patch_status", kind).Inc()
+	metrics.APIServerWrites.WithLabelValues("patch_status", w.kindOf(existing)).Inc()
 	return nil
 }
 

@@ -32,6 +32,14 @@ type pruneDecision struct {
 	confirmed map[types.UID]struct{}
 }
 
+// confirmedOf returns the mirrors of missing the decision allows to remove.
+func (d *pruneDecision) confirmedOf(missing []v1alpha1.Mirror) []v1alpha1.Mirror {
+	return slices.DeleteFunc(slices.Clone(missing), func(m v1alpha1.Mirror) bool {
+		_, ok := d.confirmed[m.GetUID()]
+		return !ok
+	})
+}
+
 // prune removes the mirrors a complete listing no longer contains. A listing that was
 // paused part-way may have missed items that shifted between its pages (offset
 // paging shifts when items vanish), so what it misses is only a candidate, removed
@@ -41,18 +49,14 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 	if err != nil {
 		return pruneOutcome{}, err
 	}
-	stale := slices.DeleteFunc(slices.Clone(all), func(m v1alpha1.Mirror) bool {
+	missing := slices.DeleteFunc(slices.Clone(all), func(m v1alpha1.Mirror) bool {
 		return session.isListed(kindOf(r.Scheme, m), m.GetName())
 	})
 	if session.prune == nil {
-		session.prune = state.decidePrune(stale, session.interrupted)
+		session.prune = state.decidePrune(missing, session.interrupted)
 	}
-	missing := len(stale)
-	stale = slices.DeleteFunc(stale, func(m v1alpha1.Mirror) bool {
-		_, ok := session.prune.confirmed[m.GetUID()]
-		return !ok
-	})
-	outcome := pruneOutcome{unconfirmed: missing - len(stale)}
+	stale := session.prune.confirmedOf(missing)
+	outcome := pruneOutcome{unconfirmed: len(missing) - len(stale)}
 	if len(stale) == 0 {
 		return outcome, nil
 	}
@@ -66,9 +70,9 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 	if acct.Spec.MaxPrunePercent != nil {
 		limit = int(*acct.Spec.MaxPrunePercent)
 	}
-	if missing*100 > limit*total {
+	if len(missing)*100 > limit*total {
 		outcome.heldBack = fmt.Sprintf("prune held back: %d of %d mirrors are no longer listed, more than maxPrunePercent (%d%%); raise spec.maxPrunePercent to allow it",
-			missing, total, limit)
+			len(missing), total, limit)
 		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonPruneHeldBack, "Prune", "%s", outcome.heldBack)
 		return outcome, nil
 	}
