@@ -69,8 +69,13 @@ RACE ?= -race
 # About 5s a target on 2 cores; FUZZTIME=10m still works for a long local run.
 FUZZTIME ?= 50000x
 
+.PHONY: lint
+lint: golangci-lint kube-api-linter ## Run golangci-lint (.golangci.yml) on all code and kube-api-linter (.golangci-kal.yml) on api/.
+	$(GOLANGCI_LINT) run ./...
+	$(KUBE_API_LINTER) run --config .golangci-kal.yml ./api/...
+
 .PHONY: test
-test: controller-gen envtest-assets verify-generated vet ## Check generated files, vet, run all tests against envtest, then fuzz.
+test: controller-gen envtest-assets verify-generated vet lint ## Check generated files, vet and lint, run all tests against envtest, then fuzz.
 	@assets="$(KUBEBUILDER_ASSETS)"; \
 	if [ -z "$$assets" ]; then echo "error: hack/envtest-assets.sh printed no directory" >&2; exit 1; fi; \
 	echo "KUBEBUILDER_ASSETS=$$assets"; \
@@ -175,6 +180,8 @@ $(LOCALBIN):
 ## Tool Binaries
 KUBECTL ?= kubectl
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+KUBE_API_LINTER ?= $(LOCALBIN)/kube-api-linter
 
 # hack/envtest-assets.sh builds kube-apiserver and etcd once per machine (setup-envtest
 # needs an internet download) and prints their directory. The eval makes this a lazy
@@ -190,3 +197,11 @@ envtest-assets: ## Build (once) kube-apiserver and etcd for envtest and print th
 .PHONY: controller-gen
 controller-gen: ## Build (once per machine and version) controller-gen, linked as bin/controller-gen.
 	@hack/tool.sh controller-gen >/dev/null
+
+.PHONY: golangci-lint
+golangci-lint: ## Build (once per machine and version) golangci-lint, linked as bin/golangci-lint.
+	@hack/tool.sh golangci-lint >/dev/null
+
+.PHONY: kube-api-linter
+kube-api-linter: ## Build (once per machine and version) golangci-lint with kube-api-linter built in, linked as bin/kube-api-linter.
+	@hack/tool.sh kube-api-linter >/dev/null
