@@ -33,6 +33,7 @@ help: ## Display this help.
 manifests: controller-gen ## Generate CRDs (config/crd/bases, and the chart's copies) and the manager's RBAC (config/rbac/role.yaml).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	hack/chart-crds.sh
+	go run ./cmd/gen-dashboard charts/orgsync/files/dashboard.json
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods of the API types.
@@ -40,7 +41,7 @@ generate: controller-gen ## Generate DeepCopy methods of the API types.
 
 # Files that manifests and generate write. verify-generated looks only at these, so
 # a hand edit in progress elsewhere under api/ or config/ is not mistaken for stale output.
-GENERATED_PATHS = config/crd/bases config/rbac/role.yaml charts/orgsync/templates/crds ':(glob)api/**/zz_generated.*.go'
+GENERATED_PATHS = config/crd/bases config/rbac/role.yaml charts/orgsync/templates/crds charts/orgsync/files/dashboard.json ':(glob)api/**/zz_generated.*.go'
 
 .PHONY: verify-generated
 verify-generated: manifests generate ## Fail when the committed generated files are stale.
@@ -213,8 +214,8 @@ envtest-assets: ## Build (once) kube-apiserver and etcd for envtest and print th
 # Tools are built by hack/tool.sh from their own modules under hack/tools/<name>,
 # pinned there, cached per user by version, and linked into bin/.
 .PHONY: chart-tools
-chart-tools: ## Build (once per machine and version) Helm v3, Helm v4 and helm-unittest into bin/.
-	@for t in helm helm4 helm-unittest; do hack/tool.sh $$t >/dev/null; done
+chart-tools: ## Build (once per machine and version) Helm v3, Helm v4, helm-unittest and promtool into bin/.
+	@for t in helm helm4 helm-unittest promtool; do hack/tool.sh $$t >/dev/null; done
 
 .PHONY: controller-gen
 controller-gen: ## Build (once per machine and version) controller-gen, linked as bin/controller-gen.

@@ -116,8 +116,8 @@ func TestHealthOfObjectsWithoutStatus(t *testing.T) {
 			`{"metadata":{"generation":1},"spec":{},"status":{"observedGeneration":1,"conditions":[{"type":"Ready","status":"False","reason":"RemoteError","message":"HTTP 503"}]}}`,
 			"Degraded", "HTTP 503"},
 		{"account paused mid-sync", string(account),
-			`{"metadata":{"generation":1},"spec":{},"status":{"observedGeneration":1,"conditions":[{"type":"Reconciling","status":"True","reason":"Syncing","message":"page 3"},{"type":"Ready","status":"Unknown","reason":"Syncing"}]}}`,
-			"Progressing", "page 3"},
+			`{"metadata":{"generation":1},"spec":{},"status":{"observedGeneration":1,"conditions":[{"type":"Reconciling","status":"True","reason":"Progressing","message":"first sync in progress"}]}}`,
+			"Progressing", "first sync in progress"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -98,6 +98,7 @@ func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	original := acct.DeepCopy()
 	defer func() {
+		recordConditions(acct)
 		if equality.Semantic.DeepEqual(original.Status, acct.Status) {
 			return
 		}

@@ -194,6 +194,15 @@ var _ = Describe("CloudAccount sync", func() {
 				Expect(testutil.ToFloat64(metrics.MirroredObjects.WithLabelValues("Organization", acct.Name))).To(BeEquivalentTo(len(remote)))
 				Expect(testutil.ToFloat64(metrics.LastSuccessfulSync.WithLabelValues(acct.Name))).To(BeNumerically(">=", float64(synced.Status.LastSyncTime.Unix())))
 				Expect(testutil.ToFloat64(metrics.RemoteRequests.WithLabelValues(string(pc.provider), "list_organizations", "200"))).To(BeNumerically(">", 0))
+				byState := map[v1alpha1.ProvisioningState]int{}
+				for _, o := range orgs {
+					byState[o.Status.ProvisioningState]++
+				}
+				for state, n := range byState {
+					Expect(testutil.ToFloat64(metrics.MirrorStates.WithLabelValues("Organization", acct.Name, string(state)))).To(BeEquivalentTo(n), "mirrors in %s", state)
+				}
+				Expect(testutil.ToFloat64(metrics.AccountCondition.WithLabelValues(acct.Name, v1alpha1.ConditionReady, "True", v1alpha1.ReasonSynced))).To(BeEquivalentTo(1))
+				Expect(testutil.ToFloat64(metrics.AccountSyncInterval.WithLabelValues(acct.Name))).To(BeNumerically(">", 0))
 			})
 
 			It("shows a remote change, an addition and a removal after one sync", func() {
@@ -300,6 +309,9 @@ var _ = Describe("CloudAccount sync", func() {
 				calls := len(sim.Requests())
 				Consistently(func() int { return len(sim.Requests()) - calls }, "3s").Should(BeNumerically("<=", 1))
 				Expect(organizationsOf(acct.Name)).To(BeEmpty())
+				// What the OrgsyncCredentialsRefused alert reads.
+				Expect(testutil.ToFloat64(metrics.AccountCondition.WithLabelValues(acct.Name, v1alpha1.ConditionReady, "False", v1alpha1.ReasonUnauthorized))).To(BeEquivalentTo(1))
+				Expect(testutil.ToFloat64(metrics.AccountCondition.WithLabelValues(acct.Name, v1alpha1.ConditionStalled, "True", v1alpha1.ReasonUnauthorized))).To(BeEquivalentTo(1))
 			})
 
 			It("stops syncing while suspended", func() {

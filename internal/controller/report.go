@@ -161,7 +161,24 @@ func (r *CloudAccountReconciler) completed(acct *v1alpha1.CloudAccount, session 
 	metrics.MirroredObjects.WithLabelValues(kindOrganization, acct.Name).Set(float64(orgs))
 	metrics.MirroredObjects.WithLabelValues(kindConnectCluster, acct.Name).Set(float64(ccs))
 	metrics.LastSuccessfulSync.WithLabelValues(acct.Name).Set(float64(now.Unix()))
+	for kind, byState := range session.states() {
+		counts := make(map[string]int, len(byState))
+		for state, n := range byState {
+			counts[string(state)] = n
+		}
+		metrics.MirrorStatesOf(acct.Name, kind, counts)
+	}
 	return ctrl.Result{RequeueAfter: untilRequested(acct, session, wait)}
+}
+
+// recordConditions exports the account's conditions and interval as metrics, for
+// alerts: they change with every status change, written or not.
+func recordConditions(acct *v1alpha1.CloudAccount) {
+	conds := make([]metrics.Condition, 0, len(acct.Status.Conditions))
+	for _, c := range acct.Status.Conditions {
+		conds = append(conds, metrics.Condition{Type: c.Type, Status: string(c.Status), Reason: c.Reason})
+	}
+	metrics.AccountConditions(acct.Name, syncInterval(acct).Seconds(), conds)
 }
 
 // syncedMessage is the Ready message of a complete sync.

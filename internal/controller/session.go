@@ -31,8 +31,9 @@ type syncSession struct {
 	syncRequest string
 
 	lists []pageWalker
-	// listed holds the names of the mirrors the listing produced so far, by kind.
-	listed map[string]map[string]struct{}
+	// listed holds the names of the mirrors the listing produced so far, by kind,
+	// with each one's provisioning state.
+	listed map[string]map[string]v1alpha1.ProvisioningState
 	// skipped holds the remote items the API server refused to store.
 	skipped *skippedItems
 	// interrupted says a list was paused part-way (a rate-limit wait or a failure
@@ -58,7 +59,7 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 		startedFor:  specVersion{generation: acct.Generation, secretVersion: secretVersion},
 		started:     now,
 		syncRequest: syncRequest(acct),
-		listed:      map[string]map[string]struct{}{kindOrganization: {}, kindConnectCluster: {}},
+		listed:      map[string]map[string]v1alpha1.ProvisioningState{kindOrganization: {}, kindConnectCluster: {}},
 		skipped:     &skippedItems{},
 	}
 	listOrgs := true
@@ -119,10 +120,10 @@ func (s *syncSession) run(ctx context.Context, w *mirrorWriter) error {
 
 // writePage writes a page's mirrors a few at a time. Its names count as listed only
 // once every write succeeded, so a page written again after a failure is written whole.
-func (s *syncSession) writePage(ctx context.Context, w *mirrorWriter, seen map[string]struct{}, page []v1alpha1.Mirror) error {
+func (s *syncSession) writePage(ctx context.Context, w *mirrorWriter, seen map[string]v1alpha1.ProvisioningState, page []v1alpha1.Mirror) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(pageWriters)
-	names := make(map[string]struct{}, len(page))
+	names := make(map[string]v1alpha1.ProvisioningState, len(page))
 	for _, m := range page {
 		if _, dup := seen[m.GetName()]; dup {
 			continue // listed on an earlier page too (items shifted): once is enough
@@ -130,7 +131,7 @@ func (s *syncSession) writePage(ctx context.Context, w *mirrorWriter, seen map[s
 		if _, dup := names[m.GetName()]; dup {
 			continue
 		}
-		names[m.GetName()] = struct{}{}
+		names[m.GetName()] = m.GetProvisioningState()
 		g.Go(func() error { return s.write(gctx, w, m) })
 	}
 	if err := g.Wait(); err != nil {
@@ -157,6 +158,21 @@ func (s *syncSession) write(ctx context.Context, w *mirrorWriter, m v1alpha1.Mir
 func (s *syncSession) mirrored() (organizations, connectClusters int32) {
 	orgs, ccs := s.skipped.counts()
 	return int32(len(s.listed[kindOrganization]) - orgs), int32(len(s.listed[kindConnectCluster]) - ccs)
+}
+
+// states counts the mirrors the listing produced by kind and provisioning state,
+// skipped items left out.
+func (s *syncSession) states() map[string]map[v1alpha1.ProvisioningState]int {
+	counts := map[string]map[v1alpha1.ProvisioningState]int{}
+	for kind, names := range s.listed {
+		counts[kind] = map[v1alpha1.ProvisioningState]int{}
+		for name, state := range names {
+			if !s.skipped.has(name) {
+				counts[kind][state]++
+			}
+		}
+	}
+	return counts
 }
 
 // isListed says whether the listing produced the mirror.
@@ -231,6 +247,14 @@ type skippedItems struct {
 }
 
 // add records a skipped item and says whether it is new to the session.
+// has says whether the named item was skipped.
+func (s *skippedItems) has(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.byName[name]
+	return ok
+}
+
 func (s *skippedItems) add(kind, name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -139,12 +139,17 @@ func dataHash(data map[string][]byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// syncInterval is the account's interval, or the default.
+func syncInterval(acct *v1alpha1.CloudAccount) time.Duration {
+	if acct.Spec.SyncInterval != nil && acct.Spec.SyncInterval.Duration > 0 {
+		return acct.Spec.SyncInterval.Duration
+	}
+	return defaultSyncInterval
+}
+
 // nextInterval is the sync interval with up to 10% jitter added.
 func nextInterval(acct *v1alpha1.CloudAccount) time.Duration {
-	d := defaultSyncInterval
-	if acct.Spec.SyncInterval != nil && acct.Spec.SyncInterval.Duration > 0 {
-		d = acct.Spec.SyncInterval.Duration
-	}
+	d := syncInterval(acct)
 	return d + time.Duration(rand.Float64()*intervalJitter*float64(d))
 }
 

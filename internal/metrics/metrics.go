@@ -15,6 +15,7 @@ import (
 const (
 	labelProvider = "provider"
 	labelAccount  = "account"
+	labelKind     = "kind"
 )
 
 var (
@@ -48,7 +49,7 @@ var (
 	MirroredObjects = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "orgsync_mirrored_objects",
 		Help: "Mirrored objects by kind and account after the last complete sync.",
-	}, []string{"kind", labelAccount})
+	}, []string{labelKind, labelAccount})
 
 	// LastSuccessfulSync is the Unix time of an account's last complete sync.
 	LastSuccessfulSync = prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -56,16 +57,38 @@ var (
 		Help: "Unix time of the account's last complete sync.",
 	}, []string{labelAccount})
 
+	// MirrorStates counts an account's mirrors by provisioning state after its last
+	// complete sync, for alerts on mirrors in terminal states.
+	MirrorStates = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "orgsync_mirror_states",
+		Help: "Mirrored objects by kind, account and normalized provisioning state after the last complete sync.",
+	}, []string{labelKind, labelAccount, "state"})
+
+	// AccountSyncInterval is an account's spec.syncInterval, so an alert can tell a
+	// late sync from a slow interval.
+	AccountSyncInterval = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "orgsync_account_sync_interval_seconds",
+		Help: "The account's sync interval (spec.syncInterval).",
+	}, []string{labelAccount})
+
+	// AccountCondition is 1 for each condition an account has now, with its status and
+	// reason, in the shape kube-state-metrics gives conditions.
+	AccountCondition = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "orgsync_account_status_condition",
+		Help: "1 for each status condition the account has now, by type, status and reason.",
+	}, []string{labelAccount, "type", "status", "reason"})
+
 	// APIServerWrites counts writes orgsync makes to the Kubernetes API server.
 	APIServerWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orgsync_apiserver_writes_total",
 		Help: "Writes to the Kubernetes API server by verb and kind.",
-	}, []string{"verb", "kind"})
+	}, []string{"verb", labelKind})
 )
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(RemoteRequests, RateLimitWaits, RateLimitWaitSeconds,
-		SyncDuration, MirroredObjects, LastSuccessfulSync, APIServerWrites)
+		SyncDuration, MirroredObjects, LastSuccessfulSync, APIServerWrites,
+		MirrorStates, AccountSyncInterval, AccountCondition)
 }
 
 // ForgetAccount drops an account's series once the account is gone.
@@ -73,6 +96,30 @@ func ForgetAccount(account string) {
 	RateLimitWaits.DeletePartialMatch(prometheus.Labels{labelAccount: account})
 	MirroredObjects.DeletePartialMatch(prometheus.Labels{labelAccount: account})
 	LastSuccessfulSync.DeletePartialMatch(prometheus.Labels{labelAccount: account})
+	MirrorStates.DeletePartialMatch(prometheus.Labels{labelAccount: account})
+	AccountSyncInterval.DeletePartialMatch(prometheus.Labels{labelAccount: account})
+	AccountCondition.DeletePartialMatch(prometheus.Labels{labelAccount: account})
+}
+
+// Condition is what AccountConditions needs of a status condition.
+type Condition struct{ Type, Status, Reason string }
+
+// AccountConditions replaces the account's condition series with the ones it has now,
+// so a condition that went away, or changed reason, leaves no series behind.
+func AccountConditions(account string, interval float64, conditions []Condition) {
+	AccountCondition.DeletePartialMatch(prometheus.Labels{labelAccount: account})
+	for _, c := range conditions {
+		AccountCondition.WithLabelValues(account, c.Type, c.Status, c.Reason).Set(1)
+	}
+	AccountSyncInterval.WithLabelValues(account).Set(interval)
+}
+
+// MirrorStatesOf replaces the account's per-state counts of one kind.
+func MirrorStatesOf(account, kind string, counts map[string]int) {
+	MirrorStates.DeletePartialMatch(prometheus.Labels{labelAccount: account, labelKind: kind})
+	for state, n := range counts {
+		MirrorStates.WithLabelValues(kind, account, state).Set(float64(n))
+	}
 }
 
 // InstrumentTransport counts every request through base by provider, operation

@@ -175,7 +175,7 @@ func TestReadmeListsEveryValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Objects whose contents are Kubernetes structures are documented as one row.
-	whole := map[string]bool{"podSecurityContext": true, "securityContext": true, "resources": true,
+	whole := map[string]bool{"podSecurityContext": true, "securityContext": true, "resources": true, "grafanaDashboard.labels": true,
 		"livenessProbe": true, "readinessProbe": true, "serviceMonitor.tlsConfig": true}
 	var missing []string
 	var walk func(prefix string, m map[string]any)
@@ -196,4 +196,37 @@ func TestReadmeListsEveryValue(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("charts/orgsync/README.md has no row for: %s", strings.Join(missing, ", "))
 	}
+}
+
+// The alerts the chart ships, as it renders them, pass promtool's checks and the
+// unit tests in charts/orgsync/tests/alerts.
+func TestPrometheusRules(t *testing.T) {
+	objs := render(t, tool(t, "helm"), "prometheusRule.enabled=true")
+	var spec any
+	for _, o := range objs {
+		if o.kind() == "PrometheusRule" {
+			spec = o["spec"]
+		}
+	}
+	if spec == nil {
+		t.Fatal("no PrometheusRule rendered")
+	}
+	rules, err := yaml.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests, err := os.ReadFile(filepath.Join(chartDir, "tests", "alerts", "alerts_test.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "alerts_test.yaml"), tests, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	promtool := tool(t, "promtool")
+	mustRun(t, nil, promtool, "check", "rules", filepath.Join(dir, "rules.yaml"))
+	t.Log(mustRun(t, nil, promtool, "test", "rules", filepath.Join(dir, "alerts_test.yaml")))
 }
