@@ -127,6 +127,15 @@ image: ## Build the operator image as an OCI tarball (IMAGE_TAR), without a cont
 	go run ./cmd/build-image -binary bin/image/manager-linux-$(ARCH) -arch $(ARCH) \
 		-ref $(IMG) -version $(VERSION) -revision "$(IMAGE_REVISION)" -out $(IMAGE_TAR)
 
+.PHONY: node-up
+NODE_DIR ?= /tmp/orgsync-node
+node-up: ## Start a one-node cluster under NODE_DIR (root); then 'source $(NODE_DIR)/env'.
+	hack/node/up.sh $(NODE_DIR)
+
+.PHONY: node-down
+node-down: ## Stop the node under NODE_DIR and clean up after it.
+	hack/node/down.sh $(NODE_DIR)
+
 .PHONY: docker-build
 docker-build: ## Build the same image with Docker, for those who have it.
 	$(CONTAINER_TOOL) build -t $(IMG) .
