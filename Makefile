@@ -127,6 +127,10 @@ image: ## Build the operator image as an OCI tarball (IMAGE_TAR), without a cont
 	go run ./cmd/build-image -binary bin/image/manager-linux-$(ARCH) -arch $(ARCH) \
 		-ref $(IMG) -version $(VERSION) -revision "$(IMAGE_REVISION)" -out $(IMAGE_TAR)
 
+.PHONY: test-e2e
+test-e2e: image ## Run the end-to-end test: the image and the chart on a real one-node cluster (root; see README).
+	hack/e2e.sh $(IMAGE_TAR) $(IMG)
+
 .PHONY: node-up
 NODE_DIR ?= /tmp/orgsync-node
 node-up: ## Start a one-node cluster under NODE_DIR (root); then 'source $(NODE_DIR)/env'.

@@ -98,7 +98,7 @@ cert() {
   openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
     -days 2 -extfile "$ext" -out "$pki/$1.crt" 2>/dev/null
 }
-cert apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:$POD_HOST,IP:10.96.0.1,DNS:localhost"
+cert apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:$POD_HOST,DNS:localhost"
 cert admin "/O=system:masters/CN=orgsync-e2e-admin"
 cert apiserver-kubelet "/O=system:masters/CN=kube-apiserver-kubelet-client"
 cert controller-manager "/CN=system:kube-controller-manager"
