@@ -73,12 +73,13 @@ RACE ?= -race
 FUZZTIME ?= 50000x
 
 .PHONY: test
-test: controller-gen chart-tools envtest-assets verify-generated vet ## Check generated files, vet, run all tests (chart tests included) against envtest, then fuzz.
+test: controller-gen chart-tools envtest-assets verify-generated vet ## Check generated files, vet, run all tests (chart tests included) against envtest, fuzz, then the e2e test on a real node.
 	@assets="$(KUBEBUILDER_ASSETS)"; \
 	if [ -z "$$assets" ]; then echo "error: hack/envtest-assets.sh printed no directory" >&2; exit 1; fi; \
 	echo "KUBEBUILDER_ASSETS=$$assets"; \
 	KUBEBUILDER_ASSETS="$$assets" go test ./... $(RACE) -count=1
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory test-e2e
 
 .PHONY: test-chart
 test-chart: chart-tools envtest-assets ## Lint, unit-test and install the Helm chart (Helm v3 and v4) into a real API server.
