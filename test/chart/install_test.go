@@ -95,6 +95,32 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		}
 	})
 
+	values := filepath.Join(t.TempDir(), "accounts.yaml")
+	if err := os.WriteFile(values, []byte(`cloudAccounts:
+  - name: confluent-cloud
+    spec:
+      provider: ConfluentCloud
+      confluentCloud:
+        organizations: true
+      credentialsSecretRef:
+        name: confluent-cloud-credentials
+logLevel: debug
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The README says so: Helm cannot map a CloudAccount before its CRD exists, and
+	// stops before it creates anything.
+	t.Run("accounts on a first install are refused until the CRDs exist", func(t *testing.T) {
+		_, stderr, err := run(t, kube, helm, "install", "orgsync", chartDir, "-n", installNamespace, "-f", values)
+		if err == nil || !strings.Contains(stderr, "ensure CRDs are installed first") {
+			t.Fatalf("first install with cloudAccounts: err %v\n%s", err, stderr)
+		}
+		var crds apiextensionsv1.CustomResourceDefinitionList
+		if err := c.List(ctx, &crds); err != nil || len(crds.Items) != 0 {
+			t.Fatalf("after a refused install: %d CRDs, %v", len(crds.Items), err)
+		}
+	})
+
 	mustRun(t, kube, helm, "install", "orgsync", chartDir, "-n", installNamespace)
 
 	t.Run("CRDs are installed and kept on uninstall", func(t *testing.T) {
@@ -157,19 +183,6 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		mustRun(t, kube, helm4, "uninstall", "orgsync-two", "-n", ns.Name)
 	})
 
-	values := filepath.Join(t.TempDir(), "accounts.yaml")
-	if err := os.WriteFile(values, []byte(`cloudAccounts:
-  - name: confluent-cloud
-    spec:
-      provider: ConfluentCloud
-      confluentCloud:
-        organizations: true
-      credentialsSecretRef:
-        name: confluent-cloud-credentials
-logLevel: debug
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	mustRun(t, kube, helm, "upgrade", "orgsync", chartDir, "-n", installNamespace, "-f", values)
 
 	t.Run("the upgrade creates the account and rolls the pod template", func(t *testing.T) {
