@@ -80,7 +80,7 @@ func TestOrgsyncOnARealNode(t *testing.T) {
 }
 
 func setup(t *testing.T) *e2e {
-	for _, v := range []string{"KUBECONFIG", "NODE_KUBECTL", "NODE_POD_HOST", "NODE_API_PORT", "NODE_FORWARD", "E2E_HELM", "E2E_CLOUDSIM", "E2E_IMAGE", "E2E_WORK"} {
+	for _, v := range []string{"KUBECONFIG", "NODE_KUBECTL", "NODE_NAME", "NODE_POD_HOST", "NODE_API_PORT", "NODE_FORWARD", "E2E_HELM", "E2E_CLOUDSIM", "E2E_IMAGE", "E2E_WORK"} {
 		if os.Getenv(v) == "" {
 			t.Fatalf("%s is unset: run the e2e test with 'make test-e2e' (hack/e2e.sh)", v)
 		}
@@ -584,6 +584,9 @@ func (e *e2e) leaderHandOver(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(a.Status.LastSyncTime).To(BeNil(), "the sync finished before the leader could be stopped")
 	g.Expect(len(partial)).To(BeNumerically("<", bigOrgs), "the sync finished before the leader could be stopped")
+	// Cordoned, the node cannot start the leader's replacement, which could win the
+	// lease before the standing replica: as when the leader's node goes away.
+	e.k(t, "cordon", os.Getenv("NODE_NAME"))
 	t.Logf("deleting leader %s with %d of %d mirrors written", leader, len(partial), bigOrgs)
 	deleted := time.Now()
 	e.k(t, "-n", namespace, "delete", "pod", leader, "--wait=false")
@@ -600,6 +603,7 @@ func (e *e2e) leaderHandOver(t *testing.T) {
 	t.Logf("lease passed from %s to %s after %s (lease transitions %d -> %d)", leader, next,
 		time.Since(deleted).Round(100*time.Millisecond), transitions, nextTransitions)
 	g.Expect([]string{pods[0].Metadata.Name, pods[1].Metadata.Name}).To(ContainElement(next), "the other replica took over")
+	e.k(t, "uncordon", os.Getenv("NODE_NAME"))
 
 	acct := e.waitSynced(t, "big", "", 5*time.Minute)
 	t.Logf("account big synced by %s: %d organizations, sync took %s", next, acct.Status.Organizations, acct.Status.LastSyncDuration.Duration)
