@@ -72,8 +72,13 @@ RACE ?= -race
 # About 5s a target on 2 cores; FUZZTIME=10m still works for a long local run.
 FUZZTIME ?= 50000x
 
+.PHONY: lint
+lint: golangci-lint kube-api-linter ## Run golangci-lint (.golangci.yml) on all code and kube-api-linter (.golangci-kal.yml) on api/.
+	$(GOLANGCI_LINT) run ./...
+	$(KUBE_API_LINTER) run --config .golangci-kal.yml ./api/...
+
 .PHONY: test
-test: controller-gen chart-tools envtest-assets verify-generated vet ## Check generated files, vet, run all tests (chart tests included) against envtest, fuzz, then the e2e test on a real node.
+test: controller-gen chart-tools envtest-assets verify-generated vet lint ## Check generated files, vet and lint, run all tests (chart tests included) against envtest, fuzz, then the e2e test on a real node.
 	@assets="$(KUBEBUILDER_ASSETS)"; \
 	if [ -z "$$assets" ]; then echo "error: hack/envtest-assets.sh printed no directory" >&2; exit 1; fi; \
 	echo "KUBEBUILDER_ASSETS=$$assets"; \
@@ -163,14 +168,39 @@ install: manifests ## Install the CRDs into the cluster of the current kubeconfi
 uninstall: manifests ## Uninstall the CRDs. Call with ignore-not-found=true to ignore missing resources.
 	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -k config/crd
 
+# deploy renders config/default through a throwaway overlay under bin/ that sets the
+# image, so it works with kubectl's built-in kustomize (which has no 'edit') and
+# leaves config/ untouched. IMG may be name, name:tag or name@digest. The overlay
+# renames "orgsync", the image name config/manager/kustomization.yaml already sets.
+DEPLOY_OVERLAY = $(LOCALBIN)/deploy
+
 .PHONY: deploy
-deploy: manifests ## Deploy the operator (config/default) with image IMG.
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUBECTL) apply -k config/default
+deploy: manifests deploy-overlay ## Deploy the operator (config/default) with image IMG.
+	$(KUBECTL) apply -k $(DEPLOY_OVERLAY)
+
+.PHONY: deploy-overlay
+deploy-overlay: $(LOCALBIN) ## Write the overlay 'make deploy' applies (kubectl kustomize bin/deploy shows it).
+	@mkdir -p $(DEPLOY_OVERLAY)
+	@img='$(IMG)'; name="$$img"; tag=""; digest=""; \
+	case "$$img" in \
+	  *@*) name="$${img%%@*}"; digest="$${img#*@}" ;; \
+	  *) case "$${img##*/}" in *:*) name="$${img%:*}"; tag="$${img##*:}" ;; esac ;; \
+	esac; \
+	{ echo "# Written by 'make deploy-overlay'."; \
+	  echo "apiVersion: kustomize.config.k8s.io/v1beta1"; \
+	  echo "kind: Kustomization"; \
+	  echo "resources:"; \
+	  echo "- ../../config/default"; \
+	  echo "images:"; \
+	  echo "- name: orgsync"; \
+	  echo "  newName: $$name"; \
+	  if [ -n "$$tag" ]; then echo "  newTag: $$tag"; fi; \
+	  if [ -n "$$digest" ]; then echo "  digest: $$digest"; fi; \
+	} > $(DEPLOY_OVERLAY)/kustomization.yaml
 
 .PHONY: undeploy
-undeploy: ## Remove the operator. Call with ignore-not-found=true to ignore missing resources.
-	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -k config/default
+undeploy: deploy-overlay ## Remove the operator. Call with ignore-not-found=true to ignore missing resources.
+	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -k $(DEPLOY_OVERLAY)
 
 ##@ Dependencies
 
@@ -181,8 +211,9 @@ $(LOCALBIN):
 
 ## Tool Binaries
 KUBECTL ?= kubectl
-KUSTOMIZE ?= $(KUBECTL) kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+KUBE_API_LINTER ?= $(LOCALBIN)/kube-api-linter
 
 # hack/envtest-assets.sh builds kube-apiserver and etcd once per machine (setup-envtest
 # needs an internet download) and prints their directory. The eval makes this a lazy
@@ -202,3 +233,11 @@ chart-tools: ## Build (once per machine and version) Helm v3, Helm v4 and helm-u
 .PHONY: controller-gen
 controller-gen: ## Build (once per machine and version) controller-gen, linked as bin/controller-gen.
 	@hack/tool.sh controller-gen >/dev/null
+
+.PHONY: golangci-lint
+golangci-lint: ## Build (once per machine and version) golangci-lint, linked as bin/golangci-lint.
+	@hack/tool.sh golangci-lint >/dev/null
+
+.PHONY: kube-api-linter
+kube-api-linter: ## Build (once per machine and version) golangci-lint with kube-api-linter built in, linked as bin/kube-api-linter.
+	@hack/tool.sh kube-api-linter >/dev/null

@@ -7,27 +7,14 @@ import (
 	"flag"
 	"os"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
-	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
-	"github.com/orgsync/orgsync/internal/controller"
-	"github.com/orgsync/orgsync/internal/providers"
+	"github.com/orgsync/orgsync/internal/operator"
 )
-
-var scheme = runtime.NewScheme()
-
-func init() {
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1alpha1.AddToScheme(scheme))
-}
 
 func main() {
 	var (
@@ -72,41 +59,23 @@ func main() {
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(qps), burst
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsOpts,
-		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
-		HealthProbeBindAddress:  probeAddr,
-		LeaderElection:          leaderElect,
-		LeaderElectionID:        "orgsync.cloud.orgsync.io",
-		LeaderElectionNamespace: namespace,
-		// The process exits as soon as the manager stops, so handing the lease back at
-		// once is safe, and a rolling update need not wait for the lease to expire.
-		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controller.CacheOptions(namespace),
+	mgr, err := operator.New(cfg, operator.Options{
+		Namespace:          namespace,
+		MaxConcurrentSyncs: workers,
+		Manager: ctrl.Options{
+			Metrics:                 metricsOpts,
+			WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
+			HealthProbeBindAddress:  probeAddr,
+			LeaderElection:          leaderElect,
+			LeaderElectionID:        "orgsync.cloud.orgsync.io",
+			LeaderElectionNamespace: namespace,
+			// The process exits as soon as the manager stops, so handing the lease back at
+			// once is safe, and a rolling update need not wait for the lease to expire.
+			LeaderElectionReleaseOnCancel: true,
+		},
 	})
 	if err != nil {
-		log.Error(err, "unable to create manager")
-		os.Exit(1)
-	}
-	if err := (&controller.CloudAccountReconciler{
-		Client:                  mgr.GetClient(),
-		APIReader:               mgr.GetAPIReader(),
-		Scheme:                  mgr.GetScheme(),
-		Recorder:                mgr.GetEventRecorder("orgsync"),
-		Providers:               providers.Factory{}.New,
-		Namespace:               namespace,
-		MaxConcurrentReconciles: workers,
-	}).SetupWithManager(mgr); err != nil {
-		log.Error(err, "unable to set up the CloudAccount controller")
-		os.Exit(1)
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		log.Error(err, "unable to set up health check")
-		os.Exit(1)
-	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		log.Error(err, "unable to set up ready check")
+		log.Error(err, "unable to set up the manager")
 		os.Exit(1)
 	}
 	log.Info("starting manager", "namespace", namespace)

@@ -28,7 +28,7 @@ import (
 type CloudAccountSpec struct {
 	// provider is the remote API to list.
 	// +required
-	Provider Provider `json:"provider"`
+	Provider Provider `json:"provider,omitempty"`
 
 	// confluentCloud configures the Confluent Cloud provider.
 	// +optional
@@ -48,12 +48,12 @@ type CloudAccountSpec struct {
 	// tokens alone); Azure tenantID+clientID+clientSecret, or token;
 	// CloudFoundry username+password, or clientID+clientSecret, or token.
 	// +required
-	CredentialsSecretRef SecretReference `json:"credentialsSecretRef"`
+	CredentialsSecretRef SecretReference `json:"credentialsSecretRef,omitzero"`
 
 	// syncInterval is how often the remote lists are read (each sync is jittered by up
 	// to 10%).
 	// +optional
-	// +kubebuilder:default="5m"
+	// +default="5m"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('30s')",message="syncInterval must be at least 30s"
@@ -66,14 +66,14 @@ type CloudAccountSpec struct {
 	// prune deletes the mirrors of remote items that a complete listing no longer
 	// contains.
 	// +optional
-	// +kubebuilder:default=true
+	// +default=true
 	Prune *bool `json:"prune,omitempty"`
 
 	// maxPrunePercent is the largest share of this account's mirrors, in percent, that
 	// one sync may prune. A sync that would delete more is held back (condition
 	// PruneHeldBack and an event); 100 allows any prune.
 	// +optional
-	// +kubebuilder:default=50
+	// +default=50
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	MaxPrunePercent *int32 `json:"maxPrunePercent,omitempty"`
@@ -86,7 +86,7 @@ type SecretReference struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 }
 
 // ConfluentCloudSpec configures listing Confluent Cloud partner/v2 organizations and
@@ -95,14 +95,15 @@ type SecretReference struct {
 type ConfluentCloudSpec struct {
 	// endpoint is the Confluent Cloud API base URL.
 	// +optional
-	// +kubebuilder:default="https://api.confluent.cloud"
+	// +default="https://api.confluent.cloud"
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
 	Endpoint string `json:"endpoint,omitempty"`
 
 	// organizations lists partner/v2 organizations when true.
 	// +optional
-	// +kubebuilder:default=true
+	// +default=true
 	Organizations *bool `json:"organizations,omitempty"`
 
 	// connectClusters lists usm/v1 connect clusters of the given environments.
@@ -111,7 +112,7 @@ type ConfluentCloudSpec struct {
 
 	// pageSize is the page size asked for (the API allows at most 100).
 	// +optional
-	// +kubebuilder:default=100
+	// +default=100
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
 	PageSize int32 `json:"pageSize,omitempty"`
@@ -126,22 +127,24 @@ type ConnectClustersSpec struct {
 	// +kubebuilder:validation:MaxItems=100
 	// +kubebuilder:validation:items:MaxLength=64
 	// +kubebuilder:validation:items:Pattern=`^env-[a-z0-9]+$`
-	Environments []string `json:"environments"`
+	Environments []string `json:"environments,omitempty"`
 }
 
 // AzureSpec configures listing Azure Microsoft.Confluent/organizations.
 type AzureSpec struct {
 	// endpoint is the Azure Resource Manager base URL.
 	// +optional
-	// +kubebuilder:default="https://management.azure.com"
+	// +default="https://management.azure.com"
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
 	Endpoint string `json:"endpoint,omitempty"`
 
 	// subscriptionID is the subscription whose organizations are listed.
 	// +required
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
-	SubscriptionID string `json:"subscriptionID"`
+	SubscriptionID string `json:"subscriptionID,omitempty"`
 
 	// resourceGroup limits the listing to one resource group; empty lists the whole
 	// subscription.
@@ -153,7 +156,8 @@ type AzureSpec struct {
 
 	// authorityHost is the Microsoft Entra ID (Azure AD) authority URL used to get tokens.
 	// +optional
-	// +kubebuilder:default="https://login.microsoftonline.com/"
+	// +default="https://login.microsoftonline.com/"
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
 	AuthorityHost string `json:"authorityHost,omitempty"`
@@ -175,12 +179,14 @@ const (
 type CloudFoundrySpec struct {
 	// apiURL is the Cloud Controller API base URL, such as https://api.sys.example.com.
 	// +required
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
-	APIURL string `json:"apiURL"`
+	APIURL string `json:"apiURL,omitempty"`
 
 	// tokenURL is the UAA token endpoint; empty discovers it from the API root.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
 	TokenURL string `json:"tokenURL,omitempty"`
@@ -200,7 +206,7 @@ type CloudFoundrySpec struct {
 
 	// pageSize is the page size asked for (the API allows at most 100).
 	// +optional
-	// +kubebuilder:default=100
+	// +default=100
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
 	PageSize int32 `json:"pageSize,omitempty"`
@@ -208,16 +214,16 @@ type CloudFoundrySpec struct {
 
 // CloudAccountStatus is what the operator observed on its last syncs.
 type CloudAccountStatus struct {
-	// observedGeneration is the spec generation the status describes.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
 	// conditions are Ready, RateLimited, Reconciling and Stalled.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// lastSyncTime is when the last complete sync finished.
 	// +optional
@@ -295,7 +301,7 @@ type CloudAccount struct {
 
 	// spec says what to list and how.
 	// +required
-	Spec CloudAccountSpec `json:"spec"`
+	Spec CloudAccountSpec `json:"spec,omitzero"`
 
 	// status is what the operator observed.
 	// +optional
@@ -308,8 +314,4 @@ type CloudAccountList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []CloudAccount `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&CloudAccount{}, &CloudAccountList{})
 }

@@ -47,12 +47,8 @@ const (
 	ReasonSucceeded = "Succeeded"
 	// ReasonSynced means the account's last sync completed.
 	ReasonSynced = "Synced"
-	// ReasonSyncing means a sync of the account is under way.
-	ReasonSyncing = "Syncing"
 	// ReasonProgressing means the remote item is in a transitional state.
 	ReasonProgressing = "Progressing"
-	// ReasonSuspended means the account (spec.suspend) or the remote item is suspended.
-	ReasonSuspended = "Suspended"
 	// ReasonUnauthorized means the remote API rejected the credentials (HTTP 401).
 	ReasonUnauthorized = "Unauthorized"
 	// ReasonForbidden means the credentials lack a permission the listing needs (HTTP 403).
@@ -69,9 +65,6 @@ const (
 	ReasonCredentialsNotFound = "CredentialsNotFound"
 	// ReasonRemoteError means the remote API failed (5xx, timeout, unreadable answer).
 	ReasonRemoteError = "RemoteError"
-	// ReasonListingIncomplete means a listing stopped before its last page, so nothing was
-	// pruned.
-	ReasonListingIncomplete = "ListingIncomplete"
 	// ReasonPruneHeldBack means a listing would have deleted more mirrors than
 	// spec.maxPrunePercent allows, so nothing was pruned.
 	ReasonPruneHeldBack = "PruneHeldBack"

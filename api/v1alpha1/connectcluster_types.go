@@ -39,37 +39,38 @@ const (
 type ConnectClusterSpec struct {
 	// accountRef names the CloudAccount that lists this connect cluster.
 	// +required
-	AccountRef AccountReference `json:"accountRef"`
+	AccountRef AccountReference `json:"accountRef,omitzero"`
 
 	// provider is the account's provider.
 	// +required
-	Provider Provider `json:"provider"`
+	Provider Provider `json:"provider,omitempty"`
 
 	// externalID is the connect cluster's usm/v1 id.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
-	ExternalID string `json:"externalID"`
+	ExternalID string `json:"externalID,omitempty"`
 
 	// environment is the Confluent environment id the cluster is registered in.
 	// +required
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^env-[a-z0-9]+$`
-	Environment string `json:"environment"`
+	Environment string `json:"environment,omitempty"`
 }
 
 // ConnectClusterStatus is the remote connect cluster as last listed.
 type ConnectClusterStatus struct {
-	// observedGeneration is the spec generation the status describes.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
 	// conditions are Ready, Reconciling and Stalled, derived from provisioningState.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// provisioningState is Succeeded for every listed connect cluster.
 	// +optional
@@ -123,7 +124,7 @@ type ConnectCluster struct {
 	// spec identifies the remote connect cluster; it is immutable.
 	// +required
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec is immutable"
-	Spec ConnectClusterSpec `json:"spec"`
+	Spec ConnectClusterSpec `json:"spec,omitzero"`
 
 	// status is the remote connect cluster as last listed.
 	// +optional
@@ -136,8 +137,4 @@ type ConnectClusterList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ConnectCluster `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&ConnectCluster{}, &ConnectClusterList{})
 }

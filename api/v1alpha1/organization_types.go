@@ -24,32 +24,32 @@ import (
 type OrganizationSpec struct {
 	// accountRef names the CloudAccount that lists this organization.
 	// +required
-	AccountRef AccountReference `json:"accountRef"`
+	AccountRef AccountReference `json:"accountRef,omitzero"`
 
 	// provider is the account's provider.
 	// +required
-	Provider Provider `json:"provider"`
+	Provider Provider `json:"provider,omitempty"`
 
 	// externalID is the organization's id at the provider: a Confluent organization id,
 	// an Azure organization's ARM resource name, or a Cloud Foundry guid.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
-	ExternalID string `json:"externalID"`
+	ExternalID string `json:"externalID,omitempty"`
 }
 
 // OrganizationStatus is the remote organization as last listed.
 type OrganizationStatus struct {
-	// observedGeneration is the spec generation the status describes.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
 	// conditions are Ready, Reconciling and Stalled, derived from provisioningState.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// displayName is the organization's name at the provider.
 	// +optional
@@ -111,7 +111,7 @@ type Organization struct {
 	// spec identifies the remote organization; it is immutable.
 	// +required
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec is immutable"
-	Spec OrganizationSpec `json:"spec"`
+	Spec OrganizationSpec `json:"spec,omitzero"`
 
 	// status is the remote organization as last listed.
 	// +optional
@@ -124,8 +124,4 @@ type OrganizationList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Organization `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&Organization{}, &OrganizationList{})
 }

@@ -334,7 +334,7 @@ cloudFoundry:
 
 var _ = Describe("Organization", func() {
 	It("changes status only through the status subresource", func() {
-		org := newOrganization(uniqueName("org-status"), "Azure", "org-1")
+		org := newOrganization(uniqueName("org-status"), "org-1")
 		Expect(k8sClient.Create(ctx, org)).To(Succeed())
 		DeferCleanup(deleteObject, org)
 
@@ -355,7 +355,7 @@ var _ = Describe("Organization", func() {
 	})
 
 	It("keeps its spec immutable", func() {
-		org := newOrganization(uniqueName("org-immutable"), "Azure", "org-1")
+		org := newOrganization(uniqueName("org-immutable"), "org-1")
 		Expect(k8sClient.Create(ctx, org)).To(Succeed())
 		DeferCleanup(deleteObject, org)
 
@@ -388,7 +388,7 @@ var _ = Describe("Organization", func() {
 	)
 
 	It("rejects an unknown provisioningState", func() {
-		org := newOrganization(uniqueName("org-state"), "Azure", "org-1")
+		org := newOrganization(uniqueName("org-state"), "org-1")
 		Expect(k8sClient.Create(ctx, org)).To(Succeed())
 		DeferCleanup(deleteObject, org)
 
@@ -488,7 +488,7 @@ var _ = Describe("kubectl", Ordered, func() {
 		}
 		Expect(k8sClient.Status().Update(ctx, account)).To(Succeed())
 
-		org = newOrganization("kubectl-org", "Azure", "org-123")
+		org = newOrganization("kubectl-org", "org-123")
 		org.Labels = labels
 		Expect(k8sClient.Create(ctx, org)).To(Succeed())
 		DeferCleanup(deleteObject, org)
@@ -610,12 +610,12 @@ func deleteObject(obj client.Object) {
 	Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, obj))).To(Succeed())
 }
 
-func newOrganization(name string, provider v1.Provider, externalID string) *v1.Organization {
+func newOrganization(name, externalID string) *v1.Organization {
 	return &v1.Organization{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: v1.OrganizationSpec{
 			AccountRef: v1.AccountReference{Name: "acct"},
-			Provider:   provider,
+			Provider:   v1.ProviderAzure,
 			ExternalID: externalID,
 		},
 	}

@@ -43,8 +43,9 @@ func main() {
 	baseline := flag.Bool("baseline", true, "Also measure one GET per Azure organization (the per-object pattern).")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
-	var sizes []int
-	for _, s := range strings.Split(*sizesFlag, ",") {
+	fields := strings.Split(*sizesFlag, ",")
+	sizes := make([]int, 0, len(fields))
+	for _, s := range fields {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			fmt.Fprintf(os.Stderr, "bench: bad size %q\n", s)

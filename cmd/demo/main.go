@@ -78,9 +78,10 @@ func run(orgs, clusters int, hold bool, kubeconfig string) error {
 		"azure":     v1alpha1.ProviderAzure,
 		"cf":        v1alpha1.ProviderCloudFoundry,
 	}
+	names := []string{"confluent", "azure", "cf"} // in this order
 	step("creating one CloudAccount per provider, each with its credentials Secret")
 	start := time.Now()
-	for _, name := range []string{"confluent", "azure", "cf"} {
+	for _, name := range names {
 		spec, creds := devenv.AccountSpec(env.Sim, accounts[name])
 		if err := env.CreateAccount(ctx, name, spec, creds); err != nil {
 			return fmt.Errorf("create account %s: %w", name, err)
@@ -88,7 +89,7 @@ func run(orgs, clusters int, hold bool, kubeconfig string) error {
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	for _, name := range []string{"confluent", "azure", "cf"} {
+	for _, name := range names {
 		acct, err := env.WaitSynced(waitCtx, name, "")
 		if err != nil {
 			return err
@@ -104,11 +105,11 @@ func run(orgs, clusters int, hold bool, kubeconfig string) error {
 
 	step("a second sync of the unchanged lists")
 	before := env.Writes.MirrorWrites()
-	token, err := env.RequestSync(ctx, "confluent")
+	token, err := env.RequestSync(ctx, names[0])
 	if err != nil {
 		return err
 	}
-	if _, err := env.WaitSynced(waitCtx, "confluent", token); err != nil {
+	if _, err := env.WaitSynced(waitCtx, names[0], token); err != nil {
 		return err
 	}
 	fmt.Printf("  writes to Organization/ConnectCluster objects during it: %d\n", env.Writes.MirrorWrites()-before)

@@ -74,14 +74,7 @@ func (b *Budget) Admit(ctx context.Context) error {
 	if delay <= 0 {
 		return nil
 	}
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleep(ctx, delay)
 }
 
 // Observe records the figures of a response and adjusts pacing: once the remaining

@@ -120,7 +120,7 @@ func TestBudgetThrottledBlocksEveryCaller(t *testing.T) {
 	}
 
 	// A shorter 429 later does not shorten the block.
-	b.Throttled(time.Second, f)
+	_ = b.Throttled(time.Second, f)
 	if w := admitWait(t, b); w != 30*time.Second {
 		t.Errorf("after a shorter throttle: wait %s, want 30s", w)
 	}

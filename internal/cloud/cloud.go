@@ -10,18 +10,16 @@ import (
 	"time"
 )
 
-// State is a remote provisioning state normalized across providers.
+// State is a remote provisioning state normalized across providers: one of the
+// values of the API's provisioningState (PRODUCT.md, "Normalized provisioningState"),
+// whose one list is its enum. Named here are only the states providers derive
+// themselves; Azure's own values are already normalized ones and pass through.
 type State string
 
-// Normalized provisioning states (PRODUCT.md, "Normalized provisioningState").
+// The states providers derive from their own fields.
 const (
-	StateAccepted  State = "Accepted"
-	StateCreating  State = "Creating"
-	StateUpdating  State = "Updating"
-	StateDeleting  State = "Deleting"
 	StateSucceeded State = "Succeeded"
-	StateFailed    State = "Failed"
-	StateCanceled  State = "Canceled"
+	StateDeleting  State = "Deleting"
 	StateDeleted   State = "Deleted"
 	StateSuspended State = "Suspended"
 	StateUnknown   State = "Unknown"

@@ -37,9 +37,9 @@ func effectivePort(u *url.URL) string {
 		return p
 	}
 	switch strings.ToLower(u.Scheme) {
-	case "https":
+	case schemeHTTPS:
 		return "443"
-	case "http":
+	case schemeHTTP:
 		return "80"
 	}
 	return ""

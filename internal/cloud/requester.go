@@ -183,6 +183,8 @@ func (r *Requester) once(ctx context.Context, u *url.URL, out any) (retry bool, 
 	}
 }
 
+// sleep waits for d, or until ctx is done. Only short waits belong here (pacing, the
+// backoff between inline tries): a long one must become a requeue instead.
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()

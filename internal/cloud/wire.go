@@ -41,18 +41,24 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// The URL schemes an endpoint may have.
+const (
+	schemeHTTPS = "https"
+	schemeHTTP  = "http"
+)
+
 // ParseEndpoint accepts an absolute URL without user info, query or fragment, for an
 // address credentials are sent to: https, or plain http only to a loopback host (tests
 // and local simulators), so a secret never crosses a network in clear.
 func ParseEndpoint(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if err != nil || (u.Scheme != schemeHTTPS && u.Scheme != schemeHTTP) || u.Host == "" {
 		return nil, errors.New("not an absolute http(s) URL") // the text may hold user info: not quoted
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%q must not carry user info, a query or a fragment", Redacted(u))
 	}
-	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+	if u.Scheme == schemeHTTP && !IsLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("%q must use https: credentials go there (plain http only for loopback hosts)", Redacted(u))
 	}
 	return u, nil

@@ -180,22 +180,22 @@ func TestAzureErrors(t *testing.T) {
 
 func TestAzureThrottling(t *testing.T) {
 	s := start(t, Config{Azure: AzureConfig{Throttle: TokenBucket{Capacity: 3, RefillPerSecond: 0.01}}})
-	url := subPath + orgsPath + apiSuffix
+	target := subPath + orgsPath + apiSuffix
 	for want := 2; want >= 0; want-- {
-		r := get(t, s, url, azureToken).want(t, http.StatusOK)
+		r := get(t, s, target, azureToken).want(t, http.StatusOK)
 		if got := r.header.Get("x-ms-ratelimit-remaining-subscription-reads"); got != strconv.Itoa(want) {
 			t.Errorf("remaining reads = %s, want %d", got, want)
 		}
 	}
-	r := get(t, s, url, azureToken).want(t, http.StatusTooManyRequests)
+	r := get(t, s, target, azureToken).want(t, http.StatusTooManyRequests)
 	checkARMError(t, r, "SubscriptionRequestsThrottled")
 	if ra, _ := strconv.Atoi(r.header.Get("Retry-After")); ra < 1 {
 		t.Errorf("Retry-After = %q", r.header.Get("Retry-After"))
 	}
 	// The bucket is per subscription and principal: another principal still has its own.
-	get(t, s, url, bearer(DefaultAzureForbidden.Token)).want(t, http.StatusForbidden)
+	get(t, s, target, bearer(DefaultAzureForbidden.Token)).want(t, http.StatusForbidden)
 	s.SetAzureThrottle(TokenBucket{Capacity: 10, RefillPerSecond: 1})
-	get(t, s, url, azureToken).want(t, http.StatusOK)
+	get(t, s, target, azureToken).want(t, http.StatusOK)
 }
 
 func TestAzureADTokenFlow(t *testing.T) {

@@ -139,7 +139,7 @@ func (c *call) cfRetryAfter(reset time.Time) {
 }
 
 // cfInjected429 gives a fault's 429 a coherent budget: nothing left until Retry-After.
-func (c *call) cfInjected429(wait time.Duration) time.Time {
+func (c *call) cfInjected429(wait time.Duration) {
 	reset := time.Now().Add(time.Duration(secondsUntil(time.Now().Add(wait), time.Now())) * time.Second)
 	h := c.w.Header()
 	if h.Get("X-RateLimit-Limit") != "" {
@@ -147,7 +147,6 @@ func (c *call) cfInjected429(wait time.Duration) time.Time {
 		h.Set("X-RateLimit-Reset", strconv.FormatInt(epochCeil(reset), 10))
 	}
 	c.cfRetryAfter(reset)
-	return reset
 }
 
 func (c *call) cfV2TooMany(wait time.Duration) {

@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -179,8 +180,12 @@ var _ = Describe("CloudAccount sync", func() {
 					Expect(o.Status.ProvisioningState).NotTo(BeEmpty())
 					ready := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.ConditionReady)
 					Expect(ready).NotTo(BeNil())
-					Expect(ready.Status == metav1.ConditionTrue).To(Equal(o.Status.ProvisioningState == v1alpha1.StateSucceeded),
-						"Ready must be True exactly when Succeeded (%s is %s)", o.Name, o.Status.ProvisioningState)
+					// Ready must be True exactly when Succeeded.
+					if o.Status.ProvisioningState == v1alpha1.StateSucceeded {
+						Expect(ready.Status).To(Equal(metav1.ConditionTrue), "%s is Succeeded", o.Name)
+					} else {
+						Expect(ready.Status).NotTo(Equal(metav1.ConditionTrue), "%s is %s", o.Name, o.Status.ProvisioningState)
+					}
 					Expect(ready.ObservedGeneration).To(Equal(o.Generation))
 				}
 				Expect(connectClustersOf(acct.Name)).To(HaveLen(pc.connectClusters(sim)))
@@ -339,12 +344,12 @@ var _ = Describe("CloudAccount sync", func() {
 			Expect(organizationsOf(acct.Name)).To(HaveLen(len(ids)))
 			Expect(eventReasons(acct)).To(ContainElement(v1alpha1.ReasonPruneHeldBack))
 
-			patchAccount(acct.Name, func(a *v1alpha1.CloudAccount) { a.Spec.MaxPrunePercent = ptrTo(int32(100)) })
+			patchAccount(acct.Name, func(a *v1alpha1.CloudAccount) { a.Spec.MaxPrunePercent = ptr.To(int32(100)) })
 			Eventually(func() []v1alpha1.Organization { return organizationsOf(acct.Name) }).Should(HaveLen(len(pc.remote(sim))))
 		})
 
 		It("keeps and marks vanished items when prune is off", func() {
-			acct := createAccount(pc, sim, pc.secret, func(s *v1alpha1.CloudAccountSpec) { s.Prune = ptrTo(false) })
+			acct := createAccount(pc, sim, pc.secret, func(s *v1alpha1.CloudAccountSpec) { s.Prune = ptr.To(false) })
 			defer deleteAccount(acct)
 			waitSynced(acct.Name, "")
 			gone := keys(pc.remote(sim))[0]
@@ -610,5 +615,3 @@ func snapshot(s *cloudsim.Server) func() {
 		s.CFOrganizations().Add(cf...)
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }

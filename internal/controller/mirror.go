@@ -5,27 +5,35 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/cloud"
 	"github.com/orgsync/orgsync/internal/metrics"
 )
 
-// mirrorWriter creates and patches mirrors, writing only what differs from the cache.
+// mirrorWriter creates and patches one account's mirrors, writing only what differs
+// from the cache.
 type mirrorWriter struct {
 	client client.Client
 	// reader reads past the cache, which holds only mirrors with the account label.
-	reader client.Reader
-	scheme *runtime.Scheme
+	reader   client.Reader
+	scheme   *runtime.Scheme
+	recorder events.EventRecorder
+	acct     *v1alpha1.CloudAccount
 }
 
 // desiredOrganization is the mirror of one remote organization, status included.
@@ -140,132 +148,151 @@ func notFoundRemotelyConditions(conds *[]metav1.Condition, generation int64) {
 	meta.RemoveStatusCondition(conds, v1alpha1.ConditionReconciling)
 }
 
-// mirror adapts the two mirror kinds to one write path.
-type mirror interface {
-	client.Object
-	*v1alpha1.Organization | *v1alpha1.ConnectCluster
-}
-
-// status returns a pointer to the mirror's status and its conditions.
-func statusOf(obj client.Object) (any, *[]metav1.Condition, *int64) {
-	switch o := obj.(type) {
-	case *v1alpha1.Organization:
-		return &o.Status, &o.Status.Conditions, &o.Status.ObservedGeneration
-	case *v1alpha1.ConnectCluster:
-		return &o.Status, &o.Status.Conditions, &o.Status.ObservedGeneration
-	}
-	panic(fmt.Sprintf("not a mirror: %T", obj))
-}
-
-func kindOf(obj client.Object) string {
-	switch obj.(type) {
-	case *v1alpha1.Organization:
-		return "Organization"
-	case *v1alpha1.ConnectCluster:
-		return "ConnectCluster"
-	}
-	return fmt.Sprintf("%T", obj)
-}
-
-// ownedBy reports whether an existing mirror belongs to the account and remote item.
-func ownedBy(existing, desired client.Object) bool {
-	switch e := existing.(type) {
-	case *v1alpha1.Organization:
-		return equality.Semantic.DeepEqual(e.Spec, desired.(*v1alpha1.Organization).Spec)
-	case *v1alpha1.ConnectCluster:
-		return equality.Semantic.DeepEqual(e.Spec, desired.(*v1alpha1.ConnectCluster).Spec)
-	}
-	return false
-}
+// Mirror kinds, as metrics and events name them.
+const (
+	kindOrganization   = "Organization"
+	kindConnectCluster = "ConnectCluster"
+)
 
 // errNameTaken means a mirror's name is held by an object with another spec (made by
 // hand, or by a mirror of another account or item).
 var errNameTaken = errors.New("name taken")
 
 // ensure makes the mirror match desired: a create plus a status write for a new item,
-// a status patch when the observed fields or conditions changed, nothing otherwise.
-func ensure[T mirror](ctx context.Context, w *mirrorWriter, acct *v1alpha1.CloudAccount, desired T, existing T, state v1alpha1.ProvisioningState) error {
-	kind := kindOf(desired)
-	err := w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+// a label or status patch when those changed, nothing otherwise.
+func (w *mirrorWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error {
+	existing, err := w.existing(ctx, desired)
+	if err != nil || existing == nil {
+		return err
+	}
+	if !existing.SameItem(desired) {
+		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, w.kindOf(desired), desired.GetName())
+	}
+	if err := w.ensureLabels(ctx, existing, desired); err != nil {
+		return err
+	}
+	return w.ensureStatus(ctx, existing, desired)
+}
+
+// existing reads the mirror desired names, creating it when there is none (then it
+// returns nil: nothing is left to do).
+func (w *mirrorWriter) existing(ctx context.Context, desired v1alpha1.Mirror) (v1alpha1.Mirror, error) {
+	key := client.ObjectKeyFromObject(desired)
+	existing, err := w.newMirror(desired)
+	if err != nil {
+		return nil, err
+	}
+	err = w.client.Get(ctx, key, existing)
 	if apierrors.IsNotFound(err) {
-		err = w.create(ctx, acct, desired, state)
+		err = w.create(ctx, desired)
 		if !apierrors.IsAlreadyExists(err) {
-			return err
+			return nil, err
 		}
 		// It exists, but the cache does not hold it: someone removed its account
-		// label. Read it directly; the label is put back below.
-		err = w.reader.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+		// label. Read it directly; ensureLabels puts the label back.
+		err = w.reader.Get(ctx, key, existing)
 	}
 	if err != nil {
-		return fmt.Errorf("get %s %s: %w", kind, desired.GetName(), err)
+		return nil, fmt.Errorf("get %s %s: %w", w.kindOf(desired), key.Name, err)
 	}
-	if !ownedBy(existing, desired) {
-		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, kind, desired.GetName())
-	}
-	if !maps.Equal(existing.GetLabels(), mergedLabels(existing.GetLabels(), desired.GetLabels())) {
-		before := existing.DeepCopyObject().(client.Object)
-		existing.SetLabels(mergedLabels(existing.GetLabels(), desired.GetLabels()))
-		if err := w.client.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
-			return fmt.Errorf("label %s %s: %w", kind, desired.GetName(), err)
-		}
-		metrics.APIServerWrites.WithLabelValues("patch", kind).Inc()
-	}
-	before := existing.DeepCopyObject().(client.Object)
-	wantStatus := withConditions(desired, existing, state)
-	curStatus, _, _ := statusOf(existing)
-	if equality.Semantic.DeepEqual(curStatus, wantStatus) {
+	return existing, nil
+}
+
+// ensureLabels adds the labels desired has and existing lacks.
+func (w *mirrorWriter) ensureLabels(ctx context.Context, existing, desired v1alpha1.Mirror) error {
+	labels := mergedLabels(existing.GetLabels(), desired.GetLabels())
+	if maps.Equal(existing.GetLabels(), labels) {
 		return nil
 	}
-	setStatus(existing, wantStatus)
-	if err := w.client.Status().Patch(ctx, existing, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("patch status of %s %s: %w", kind, desired.GetName(), err)
+	before := existing.DeepCopyObject().(client.Object)
+	existing.SetLabels(labels)
+	if err := w.client.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("label %s %s: %w", w.kindOf(existing), existing.GetName(), err)
 	}
-	metrics.APIServerWrites.WithLabelValues("patch_status", kind).Inc()
+	metrics.APIServerWrites.WithLabelValues("patch", w.kindOf(existing)).Inc()
 	return nil
 }
 
-func (w *mirrorWriter) create(ctx context.Context, acct *v1alpha1.CloudAccount, desired client.Object, state v1alpha1.ProvisioningState) error {
-	kind := kindOf(desired)
-	status, _, _ := statusOf(desired.DeepCopyObject().(client.Object))
-	if err := controllerutil.SetControllerReference(acct, desired, w.scheme); err != nil {
+// ensureStatus patches existing's status when desired's observed fields or the
+// conditions for its state differ. The conditions are existing's, updated for the
+// state, so unchanged ones keep their lastTransitionTime.
+func (w *mirrorWriter) ensureStatus(ctx context.Context, existing, desired v1alpha1.Mirror) error {
+	want := existing.DeepCopyObject().(v1alpha1.Mirror)
+	want.CopyStatusFrom(desired)
+	want.SetConditions(slices.Clone(existing.GetConditions()))
+	setMirrorConditions(want)
+	if equality.Semantic.DeepEqual(existing, want) {
+		return nil
+	}
+	if err := w.client.Status().Patch(ctx, want, client.MergeFrom(existing)); err != nil {
+		return fmt.Errorf("patch status of %s %s: %w", w.kindOf(existing), existing.GetName(), err)
+	}
+	metrics.APIServerWrites.WithLabelValues("patch_status", w.kindOf(existing)).Inc()
+	return nil
+}
+
+// create creates the mirror, then writes its status: the status subresource ignores
+// status on create, so it takes a second write.
+func (w *mirrorWriter) create(ctx context.Context, desired v1alpha1.Mirror) error {
+	kind := w.kindOf(desired)
+	obj := desired.DeepCopyObject().(v1alpha1.Mirror)
+	if err := controllerutil.SetControllerReference(w.acct, obj, w.scheme); err != nil {
 		return err
 	}
-	if err := w.client.Create(ctx, desired); err != nil {
-		return fmt.Errorf("create %s %s: %w", kind, desired.GetName(), err)
+	if err := w.client.Create(ctx, obj); err != nil {
+		return fmt.Errorf("create %s %s: %w", kind, obj.GetName(), err)
 	}
 	metrics.APIServerWrites.WithLabelValues("create", kind).Inc()
-	// The status subresource ignores status on create, so it takes a second write.
-	setStatus(desired, status)
-	_, conds, gen := statusOf(desired)
-	*gen = desired.GetGeneration()
-	mirrorConditions(conds, state, desired.GetGeneration())
-	if err := w.client.Status().Update(ctx, desired); err != nil {
-		return fmt.Errorf("write status of %s %s: %w", kind, desired.GetName(), err)
+	obj.CopyStatusFrom(desired)
+	setMirrorConditions(obj)
+	if err := w.client.Status().Update(ctx, obj); err != nil {
+		return fmt.Errorf("write status of %s %s: %w", kind, obj.GetName(), err)
 	}
 	metrics.APIServerWrites.WithLabelValues("update_status", kind).Inc()
 	return nil
 }
 
-// withConditions returns desired's status carrying existing's conditions updated for
-// state, so unchanged conditions keep their lastTransitionTime.
-func withConditions(desired, existing client.Object, state v1alpha1.ProvisioningState) any {
-	want := desired.DeepCopyObject().(client.Object)
-	_, existingConds, _ := statusOf(existing)
-	_, conds, gen := statusOf(want)
-	*conds = append([]metav1.Condition(nil), (*existingConds)...)
-	*gen = existing.GetGeneration()
-	mirrorConditions(conds, state, existing.GetGeneration())
-	status, _, _ := statusOf(want)
-	return status
+// setMirrorConditions sets the mirror's conditions for its state and generation.
+func setMirrorConditions(m v1alpha1.Mirror) {
+	m.SetObservedGeneration(m.GetGeneration())
+	conds := m.GetConditions()
+	mirrorConditions(&conds, m.GetProvisioningState(), m.GetGeneration())
+	m.SetConditions(conds)
 }
 
-func setStatus(obj client.Object, status any) {
-	switch o := obj.(type) {
-	case *v1alpha1.Organization:
-		o.Status = *status.(*v1alpha1.OrganizationStatus)
-	case *v1alpha1.ConnectCluster:
-		o.Status = *status.(*v1alpha1.ConnectClusterStatus)
+// newMirror returns an empty object of desired's kind to read into.
+func (w *mirrorWriter) newMirror(desired v1alpha1.Mirror) (v1alpha1.Mirror, error) {
+	gvk, err := apiutil.GVKForObject(desired, w.scheme)
+	if err != nil {
+		return nil, err
 	}
+	obj, err := w.scheme.New(gvk)
+	if err != nil {
+		return nil, err
+	}
+	return obj.(v1alpha1.Mirror), nil
+}
+
+// kindOf names obj's kind for metrics, events and messages.
+func (w *mirrorWriter) kindOf(obj runtime.Object) string { return kindOf(w.scheme, obj) }
+
+func kindOf(scheme *runtime.Scheme, obj runtime.Object) string {
+	gvk, err := apiutil.GVKForObject(obj, scheme)
+	if err != nil {
+		return fmt.Sprintf("%T", obj)
+	}
+	return gvk.Kind
+}
+
+// skipped reports an item the API server refused to store.
+func (w *mirrorWriter) skipped(ctx context.Context, m v1alpha1.Mirror, err error) {
+	kind := w.kindOf(m)
+	logf.FromContext(ctx).Error(err, "remote item refused by the API server; skipped", "kind", kind, "name", m.GetName())
+	reason := reasonInvalidRemoteItem
+	if errors.Is(err, errNameTaken) {
+		reason = reasonMirrorNameTaken
+	}
+	w.recorder.Eventf(w.acct, nil, corev1.EventTypeWarning, reason, "Sync", "%s %s skipped: %v", kind, m.GetName(), err)
 }
 
 func mergedLabels(have, want map[string]string) map[string]string {

@@ -6,13 +6,12 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 )
 
-func mirrors(uids ...types.UID) []client.Object {
-	var out []client.Object
+func mirrors(uids ...types.UID) []v1alpha1.Mirror {
+	var out []v1alpha1.Mirror
 	for _, uid := range uids {
 		out = append(out, &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: string(uid), UID: uid}})
 	}
@@ -46,17 +45,21 @@ func TestDecidePruneAfterInterruptedListings(t *testing.T) {
 		{"an empty paused listing clears them", nil, true, nil},
 		{"so the next paused listing starts afresh", []types.UID{"d"}, true, nil},
 	}
-	r := &CloudAccountReconciler{}
+	var registry accounts
+	acct := &v1alpha1.CloudAccount{ObjectMeta: metav1.ObjectMeta{Name: "acct-name", UID: account}}
+	state := registry.get(acct)
 	for _, st := range steps {
-		got := confirmedUIDs(r.decidePrune(account, mirrors(st.stale...), st.interrupted))
+		got := confirmedUIDs(state.decidePrune(mirrors(st.stale...), st.interrupted))
 		if !slices.Equal(got, st.want) {
 			t.Fatalf("%s: confirmed %v, want %v", st.name, got, st.want)
 		}
 	}
-	r.forget("x") // unknown account: nothing happens
-	r.uids = map[string]types.UID{"acct-name": account}
-	r.forget("acct-name")
-	if _, ok := r.pruneCandidates[account]; ok {
+	registry.forget("x") // unknown account: nothing happens
+	if registry.get(acct) != state {
+		t.Fatal("forgetting another account dropped this one's state")
+	}
+	registry.forget("acct-name")
+	if registry.get(acct).pruneCandidates != nil {
 		t.Error("forget left the account's prune candidates")
 	}
 }

@@ -11,22 +11,15 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/cloudsim"
-	"github.com/orgsync/orgsync/internal/controller"
 	"github.com/orgsync/orgsync/internal/devenv"
-	"github.com/orgsync/orgsync/internal/providers"
+	"github.com/orgsync/orgsync/internal/operator"
 )
 
 const operatorNamespace = devenv.Namespace
@@ -34,7 +27,7 @@ const operatorNamespace = devenv.Namespace
 var (
 	testEnv   *envtest.Environment
 	k8sClient client.Client
-	scheme    = runtime.NewScheme()
+	scheme    = operator.NewScheme()
 	writes    = &devenv.WriteCounter{}
 	// sim serves small lists for behaviour tests; bigSim serves the at-scale lists.
 	sim, bigSim *cloudsim.Server
@@ -53,8 +46,6 @@ var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	Expect(os.Getenv("KUBEBUILDER_ASSETS")).NotTo(BeEmpty(),
 		"KUBEBUILDER_ASSETS is unset: run the tests with `make test`, which builds the control plane")
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1alpha1.AddToScheme(scheme))
 	suiteCtx, stopSuite = context.WithCancel(context.Background())
 
 	testEnv = &envtest.Environment{
@@ -86,21 +77,12 @@ var _ = BeforeSuite(func() {
 	mgrCfg := rest.CopyConfig(cfg)
 	mgrCfg.QPS, mgrCfg.Burst = 500, 1000
 	mgrCfg.Wrap(writes.Wrap)
-	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  controller.CacheOptions(operatorNamespace),
+	mgr, err := operator.New(mgrCfg, operator.Options{
+		Namespace: operatorNamespace,
+		Transport: devenv.Trusting(sim, bigSim),
+		Manager:   devenv.ManagerOptions(),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&controller.CloudAccountReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Scheme:    mgr.GetScheme(),
-		Recorder:  mgr.GetEventRecorder("orgsync"),
-		Providers: providers.Factory{Transport: devenv.Trusting(sim, bigSim)}.New,
-		Namespace: operatorNamespace,
-	}).SetupWithManager(mgr)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(suiteCtx)).To(Succeed())

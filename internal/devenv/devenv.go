@@ -19,9 +19,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,8 +27,7 @@ import (
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/cloudsim"
-	"github.com/orgsync/orgsync/internal/controller"
-	"github.com/orgsync/orgsync/internal/providers"
+	"github.com/orgsync/orgsync/internal/operator"
 )
 
 // Namespace is where the operator reads credentials Secrets.
@@ -69,17 +65,13 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, errors.New("KUBEBUILDER_ASSETS is unset: run through make, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
 	}
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1alpha1.AddToScheme(scheme))
-
 	e := &Env{Writes: &WriteCounter{}, done: make(chan error, 1)}
 	e.testEnv = &envtest.Environment{CRDDirectoryPaths: []string{opts.CRDDir}, ErrorIfCRDPathMissing: true}
 	cfg, err := e.testEnv.Start()
 	if err != nil {
 		return nil, fmt.Errorf("start the control plane: %w", err)
 	}
-	if e.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+	if e.Client, err = client.New(cfg, client.Options{Scheme: operator.NewScheme()}); err != nil {
 		e.Stop()
 		return nil, err
 	}
@@ -103,24 +95,12 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	mgrCfg := rest.CopyConfig(cfg)
 	mgrCfg.QPS, mgrCfg.Burst = 500, 1000
 	mgrCfg.Wrap(e.Writes.Wrap)
-	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  controller.CacheOptions(Namespace),
+	mgr, err := operator.New(mgrCfg, operator.Options{
+		Namespace: Namespace,
+		Transport: Trusting(e.Sim),
+		Manager:   ManagerOptions(),
 	})
 	if err != nil {
-		e.Stop()
-		return nil, err
-	}
-	if err := (&controller.CloudAccountReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Scheme:    mgr.GetScheme(),
-		Recorder:  mgr.GetEventRecorder("orgsync"),
-		Providers: providers.Factory{Transport: Trusting(e.Sim)}.New,
-		Namespace: Namespace,
-	}).SetupWithManager(mgr); err != nil {
 		e.Stop()
 		return nil, err
 	}
@@ -130,11 +110,19 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	return e, nil
 }
 
+// ManagerOptions are the manager options of a local environment: no metrics or probe
+// listeners, so several can run side by side.
+func ManagerOptions() ctrl.Options {
+	return ctrl.Options{Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"}
+}
+
 // Stop shuts everything down.
 func (e *Env) Stop() {
 	if e.cancel != nil {
 		e.cancel()
-		<-e.done
+		if err := <-e.done; err != nil {
+			fmt.Fprintln(os.Stderr, "devenv: the manager stopped with an error:", err)
+		}
 	}
 	if e.Sim != nil {
 		e.Sim.Close()

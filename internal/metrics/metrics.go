@@ -11,44 +11,50 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
+// Label names shared by several metrics.
+const (
+	labelProvider = "provider"
+	labelAccount  = "account"
+)
+
 var (
 	// RemoteRequests counts remote API requests by provider, operation and HTTP code.
 	RemoteRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orgsync_remote_requests_total",
 		Help: "Remote API requests by provider, operation and HTTP status code (or 'error').",
-	}, []string{"provider", "operation", "code"})
+	}, []string{labelProvider, "operation", "code"})
 
 	// RateLimitWaits counts the times an account had to wait for a remote rate limit.
 	RateLimitWaits = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orgsync_rate_limit_waits_total",
 		Help: "Times a sync paused because the remote API rate-limited the account.",
-	}, []string{"provider", "account"})
+	}, []string{labelProvider, labelAccount})
 
 	// RateLimitWaitSeconds is the distribution of those waits.
 	RateLimitWaitSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "orgsync_rate_limit_wait_seconds",
 		Help:    "How long a rate-limited account was told to wait.",
 		Buckets: []float64{0.5, 1, 5, 15, 30, 60, 300, 900, 3600},
-	}, []string{"provider"})
+	}, []string{labelProvider})
 
 	// SyncDuration is the wall time of complete and failed syncs.
 	SyncDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "orgsync_sync_duration_seconds",
 		Help:    "Duration of account syncs from first page to the end, including rate-limit waits.",
 		Buckets: prometheus.ExponentialBuckets(0.05, 2.5, 12),
-	}, []string{"provider", "result"})
+	}, []string{labelProvider, "result"})
 
 	// MirroredObjects is the number of mirrors an account has after its last complete sync.
 	MirroredObjects = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "orgsync_mirrored_objects",
 		Help: "Mirrored objects by kind and account after the last complete sync.",
-	}, []string{"kind", "account"})
+	}, []string{"kind", labelAccount})
 
 	// LastSuccessfulSync is the Unix time of an account's last complete sync.
 	LastSuccessfulSync = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "orgsync_last_successful_sync_timestamp_seconds",
 		Help: "Unix time of the account's last complete sync.",
-	}, []string{"account"})
+	}, []string{labelAccount})
 
 	// APIServerWrites counts writes orgsync makes to the Kubernetes API server.
 	APIServerWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -64,9 +70,9 @@ func init() {
 
 // ForgetAccount drops an account's series once the account is gone.
 func ForgetAccount(account string) {
-	RateLimitWaits.DeletePartialMatch(prometheus.Labels{"account": account})
-	MirroredObjects.DeletePartialMatch(prometheus.Labels{"account": account})
-	LastSuccessfulSync.DeletePartialMatch(prometheus.Labels{"account": account})
+	RateLimitWaits.DeletePartialMatch(prometheus.Labels{labelAccount: account})
+	MirroredObjects.DeletePartialMatch(prometheus.Labels{labelAccount: account})
+	LastSuccessfulSync.DeletePartialMatch(prometheus.Labels{labelAccount: account})
 }
 
 // InstrumentTransport counts every request through base by provider, operation

@@ -67,23 +67,58 @@ func apiServer(t *testing.T) (client.Client, []string) {
 	return c, []string{"KUBECONFIG=" + path}
 }
 
-// One API server for the whole install story, in the order a platform team lives
-// it: install (Helm v3) into a namespace that enforces the restricted Pod Security
-// level, a second release with Helm v4 that leaves the CRDs to the first, an
-// upgrade that adds a CloudAccount, and uninstalls that leave CRDs and accounts.
-func TestInstallUpgradeUninstall(t *testing.T) {
-	ctx := context.Background()
-	c, kube := apiServer(t)
-	helm, helm4 := tool(t, "helm"), tool(t, "helm4")
+// installStory is one API server and the chart's life on it, in the order a
+// platform team lives it.
+type installStory struct {
+	ctx         context.Context
+	c           client.Client
+	kube        []string
+	helm, helm4 string
+	// values adds a CloudAccount.
+	values     string
+	deployment appsv1.Deployment
+}
 
+// One API server for the whole install story: install (Helm v3) into a namespace
+// that enforces the restricted Pod Security level, a second release with Helm v4
+// that leaves the CRDs to the first, an upgrade that adds a CloudAccount, and
+// uninstalls that leave CRDs and accounts.
+func TestInstallUpgradeUninstall(t *testing.T) {
+	c, kube := apiServer(t)
+	s := &installStory{ctx: context.Background(), c: c, kube: kube, helm: tool(t, "helm"), helm4: tool(t, "helm4")}
 	restricted := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: installNamespace, Labels: map[string]string{
 		"pod-security.kubernetes.io/enforce":         "restricted",
 		"pod-security.kubernetes.io/enforce-version": "latest",
 	}}}
-	if err := c.Create(ctx, restricted); err != nil {
+	if err := c.Create(s.ctx, restricted); err != nil {
 		t.Fatal(err)
 	}
+	s.values = filepath.Join(t.TempDir(), "accounts.yaml")
+	if err := os.WriteFile(s.values, []byte(accountValues), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.refusals(t)
+	s.install(t)
+	s.podSecurity(t)
+	s.secondRelease(t)
+	s.upgrade(t)
+	s.uninstall(t)
+}
 
+const accountValues = `cloudAccounts:
+  - name: confluent-cloud
+    spec:
+      provider: ConfluentCloud
+      confluentCloud:
+        organizations: true
+      credentialsSecretRef:
+        name: confluent-cloud-credentials
+logLevel: debug
+`
+
+// refusals: bad input is refused before anything is created.
+func (s *installStory) refusals(t *testing.T) {
+	ctx, c, kube, helm := s.ctx, s.c, s.kube, s.helm
 	t.Run("a wrong value is refused before anything is created", func(t *testing.T) {
 		_, stderr, err := run(t, kube, helm, "install", "orgsync", chartDir, "-n", installNamespace, "--set", "replicaCount=two")
 		if err == nil || !strings.Contains(stderr, "replicaCount") || !strings.Contains(stderr, "schema") {
@@ -95,23 +130,10 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		}
 	})
 
-	values := filepath.Join(t.TempDir(), "accounts.yaml")
-	if err := os.WriteFile(values, []byte(`cloudAccounts:
-  - name: confluent-cloud
-    spec:
-      provider: ConfluentCloud
-      confluentCloud:
-        organizations: true
-      credentialsSecretRef:
-        name: confluent-cloud-credentials
-logLevel: debug
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	// The README says so: Helm cannot map a CloudAccount before its CRD exists, and
 	// stops before it creates anything.
 	t.Run("accounts on a first install are refused until the CRDs exist", func(t *testing.T) {
-		_, stderr, err := run(t, kube, helm, "install", "orgsync", chartDir, "-n", installNamespace, "-f", values)
+		_, stderr, err := run(t, kube, helm, "install", "orgsync", chartDir, "-n", installNamespace, "-f", s.values)
 		if err == nil || !strings.Contains(stderr, "ensure CRDs are installed first") {
 			t.Fatalf("first install with cloudAccounts: err %v\n%s", err, stderr)
 		}
@@ -121,6 +143,11 @@ logLevel: debug
 		}
 	})
 
+}
+
+// install installs the release and checks what it made.
+func (s *installStory) install(t *testing.T) {
+	ctx, c, kube, helm := s.ctx, s.c, s.kube, s.helm
 	mustRun(t, kube, helm, "install", "orgsync", chartDir, "-n", installNamespace)
 
 	t.Run("CRDs are installed and kept on uninstall", func(t *testing.T) {
@@ -146,13 +173,17 @@ logLevel: debug
 		}
 	})
 
-	var deployment appsv1.Deployment
-	if err := c.Get(ctx, client.ObjectKey{Namespace: installNamespace, Name: "orgsync"}, &deployment); err != nil {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: installNamespace, Name: "orgsync"}, &s.deployment); err != nil {
 		t.Fatal(err)
 	}
 
+}
+
+// podSecurity proves the chart's pod against the restricted level.
+func (s *installStory) podSecurity(t *testing.T) {
+	ctx, c := s.ctx, s.c
 	t.Run("the default pod is admitted where restricted is enforced", func(t *testing.T) {
-		pod := podOf(deployment)
+		pod := podOf(s.deployment)
 		if err := c.Create(ctx, pod, client.DryRunAll); err != nil {
 			t.Fatalf("restricted namespace refused the chart's pod: %v", err)
 		}
@@ -161,7 +192,7 @@ logLevel: debug
 	// The namespace must really enforce: a pod that runs as root is refused, so the
 	// admission above means something.
 	t.Run("the same namespace refuses a pod that may run as root", func(t *testing.T) {
-		pod := podOf(deployment)
+		pod := podOf(s.deployment)
 		pod.Spec.SecurityContext.RunAsNonRoot = ptr.To(false)
 		pod.Spec.Containers[0].SecurityContext.RunAsNonRoot = ptr.To(false)
 		err := c.Create(ctx, pod, client.DryRunAll)
@@ -170,20 +201,30 @@ logLevel: debug
 		}
 	})
 
+}
+
+// secondRelease installs beside the first with Helm v4, without CRDs.
+func (s *installStory) secondRelease(t *testing.T) {
+	ctx, c, kube := s.ctx, s.c, s.kube
 	t.Run("a second release with Helm v4 and crds.enabled=false", func(t *testing.T) {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "second-orgsync"}}
 		if err := c.Create(ctx, ns); err != nil {
 			t.Fatal(err)
 		}
-		mustRun(t, kube, helm4, "install", "orgsync-two", chartDir, "-n", ns.Name, "--set", "crds.enabled=false")
+		mustRun(t, kube, s.helm4, "install", "orgsync-two", chartDir, "-n", ns.Name, "--set", "crds.enabled=false")
 		var role rbacv1.Role
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "orgsync-two-manager"}, &role); err != nil {
 			t.Fatal(err)
 		}
-		mustRun(t, kube, helm4, "uninstall", "orgsync-two", "-n", ns.Name)
+		mustRun(t, kube, s.helm4, "uninstall", "orgsync-two", "-n", ns.Name)
 	})
 
-	mustRun(t, kube, helm, "upgrade", "orgsync", chartDir, "-n", installNamespace, "-f", values)
+}
+
+// upgrade adds an account and a changed value.
+func (s *installStory) upgrade(t *testing.T) {
+	ctx, c, kube, helm := s.ctx, s.c, s.kube, s.helm
+	mustRun(t, kube, helm, "upgrade", "orgsync", chartDir, "-n", installNamespace, "-f", s.values)
 
 	t.Run("the upgrade creates the account and rolls the pod template", func(t *testing.T) {
 		var account v1alpha1.CloudAccount
@@ -191,7 +232,7 @@ logLevel: debug
 			t.Fatal(err)
 		}
 		var upgraded appsv1.Deployment
-		if err := c.Get(ctx, client.ObjectKeyFromObject(&deployment), &upgraded); err != nil {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(&s.deployment), &upgraded); err != nil {
 			t.Fatal(err)
 		}
 		args := strings.Join(upgraded.Spec.Template.Spec.Containers[0].Args, " ")
@@ -200,6 +241,11 @@ logLevel: debug
 		}
 	})
 
+}
+
+// uninstall leaves the CRDs and the accounts.
+func (s *installStory) uninstall(t *testing.T) {
+	ctx, c, kube, helm := s.ctx, s.c, s.kube, s.helm
 	mustRun(t, kube, helm, "uninstall", "orgsync", "-n", installNamespace)
 
 	t.Run("uninstall leaves the CRDs and the accounts, and removes the rest", func(t *testing.T) {
@@ -212,7 +258,7 @@ logLevel: debug
 			t.Errorf("account after uninstall: %v", err)
 		}
 		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
-			err := c.Get(ctx, client.ObjectKeyFromObject(&deployment), &appsv1.Deployment{})
+			err := c.Get(ctx, client.ObjectKeyFromObject(&s.deployment), &appsv1.Deployment{})
 			return apierrors.IsNotFound(err), nil
 		})
 		if err != nil {

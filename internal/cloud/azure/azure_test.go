@@ -151,7 +151,7 @@ func TestOrganizationsPageDocumentExample(t *testing.T) {
 	want := cloud.Page[cloud.Organization]{Items: []cloud.Organization{{
 		ID:           "myresourcegroup/myorganization",
 		DisplayName:  "myOrganization",
-		State:        cloud.StateAccepted,
+		State:        cloud.State("Accepted"),
 		RawState:     "Accepted",
 		SSOURL:       "string",
 		ResourceName: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myResourceGroup/providers/Microsoft.Confluent/organizations/myOrganization",
@@ -241,14 +241,14 @@ func TestState(t *testing.T) {
 		raw  string
 		want cloud.State
 	}{
-		{"Accepted", cloud.StateAccepted},
-		{"Creating", cloud.StateCreating},
-		{"Updating", cloud.StateUpdating},
+		{"Accepted", cloud.State("Accepted")},
+		{"Creating", cloud.State("Creating")},
+		{"Updating", cloud.State("Updating")},
 		{"Deleting", cloud.StateDeleting},
 		{"Succeeded", cloud.StateSucceeded},
 		{"succeeded", cloud.StateSucceeded},
-		{"Failed", cloud.StateFailed},
-		{"Canceled", cloud.StateCanceled},
+		{"Failed", cloud.State("Failed")},
+		{"Canceled", cloud.State("Canceled")},
 		{"Deleted", cloud.StateDeleted},
 		{"NotSpecified", cloud.StateUnknown},
 		{"", cloud.StateUnknown},

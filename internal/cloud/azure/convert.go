@@ -120,16 +120,12 @@ func (c *Client) organization(r *armconfluent.OrganizationResource) (cloud.Organ
 	return o, nil
 }
 
-var states = []cloud.State{
-	cloud.StateAccepted, cloud.StateCreating, cloud.StateUpdating, cloud.StateDeleting,
-	cloud.StateSucceeded, cloud.StateFailed, cloud.StateCanceled, cloud.StateDeleted,
-}
-
-// state keeps Azure's own value; NotSpecified, empty and unknown values are Unknown.
+// state keeps Azure's own value, as the SDK spells it; NotSpecified, empty and
+// unknown values are Unknown.
 func state(raw string) cloud.State {
-	for _, s := range states {
-		if strings.EqualFold(raw, string(s)) {
-			return s
+	for _, s := range armconfluent.PossibleProvisionStateValues() {
+		if s != armconfluent.ProvisionStateNotSpecified && strings.EqualFold(raw, string(s)) {
+			return cloud.State(s)
 		}
 	}
 	return cloud.StateUnknown

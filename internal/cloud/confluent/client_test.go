@@ -115,7 +115,7 @@ func pagedServer(t *testing.T, ids []string, size int) *cloudtest.Recorder {
 func linkedServer(t *testing.T, ids []string, size int, link func(offset int) string) *cloudtest.Recorder {
 	return cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		offset := 0
-		fmt.Sscan(r.URL.Query().Get("page_token"), &offset)
+		_, _ = fmt.Sscan(r.URL.Query().Get("page_token"), &offset) // the first page has none
 		end := min(offset+size, len(ids))
 		var items []string
 		for _, id := range ids[offset:end] {

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -17,37 +18,16 @@ import (
 	"github.com/orgsync/orgsync/internal/metrics"
 )
 
-func setCondition(acct *v1alpha1.CloudAccount, condType string, status bool, reason, msg string) {
-	s := metav1.ConditionFalse
-	if status {
-		s = metav1.ConditionTrue
-	}
-	meta.SetStatusCondition(&acct.Status.Conditions, metav1.Condition{
-		Type: condType, Status: s, Reason: reason, Message: msg, ObservedGeneration: acct.Generation,
-	})
-}
+// The outcomes of a reconcile's sync. Each records itself in the account's status,
+// events and metrics, and returns when to come back; none fails the reconcile.
 
-func isConditionTrue(acct *v1alpha1.CloudAccount, condType string) bool {
-	return meta.IsStatusConditionTrue(acct.Status.Conditions, condType)
-}
-
-// beginSession marks a new sync: Reconciling until the first complete sync, and
-// after a spec change until the new generation has synced once. Ready and Stalled
-// keep their verdict until the session ends or pauses, so health does not flap on a
-// retry.
-func beginSession(acct *v1alpha1.CloudAccount) {
-	if acct.Status.LastSyncTime == nil {
-		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing, "first sync in progress")
-	} else if acct.Status.ObservedGeneration != acct.Generation {
-		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing,
-			fmt.Sprintf("syncing generation %d", acct.Generation))
-	}
-}
+// retryBackoff spaces the retries of a session paused by remote failures.
+var retryBackoff = cloud.Backoff{Base: 5 * time.Second, Cap: 5 * time.Minute}
 
 // stalled records a problem that retrying soon will not fix (credentials, configuration):
 // Ready=False and Stalled=True, one Warning event, and a retry on the sync interval —
 // not a hot loop. A Secret or spec change retries at once.
-func (r *CloudAccountReconciler) stalled(acct *v1alpha1.CloudAccount, reason string, err error) (ctrl.Result, error) {
+func (r *CloudAccountReconciler) stalled(acct *v1alpha1.CloudAccount, reason string, err error) ctrl.Result {
 	msg := err.Error()
 	if meta.FindStatusCondition(acct.Status.Conditions, v1alpha1.ConditionRateLimited) != nil {
 		setCondition(acct, v1alpha1.ConditionRateLimited, false, v1alpha1.ReasonNotRateLimited, "")
@@ -61,7 +41,51 @@ func (r *CloudAccountReconciler) stalled(acct *v1alpha1.CloudAccount, reason str
 	next := metav1.NewTime(r.clock().Add(wait).Truncate(time.Second))
 	acct.Status.NextSyncTime = &next
 	r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, reason, "Sync", "%s", msg)
-	return ctrl.Result{RequeueAfter: wait}, nil
+	return ctrl.Result{RequeueAfter: wait}
+}
+
+// failed ends a session that cannot go on: Stalled, and a retry from page one on the
+// sync interval. Nothing is pruned.
+func (r *CloudAccountReconciler) failed(acct *v1alpha1.CloudAccount, session *syncSession, err error) ctrl.Result {
+	metrics.SyncDuration.WithLabelValues(string(acct.Spec.Provider), "failed").Observe(r.clock().Sub(session.started).Seconds())
+	result := r.stalled(acct, failureReason(err), err)
+	acct.Status.LastHandledSyncRequest = session.syncRequest
+	result.RequeueAfter = untilRequested(acct, session, result.RequeueAfter)
+	return result
+}
+
+// stopsSession says whether err ends the session: retrying soon will not fix it. A
+// foreign next link, a looping token or an absurd listing (ErrUnsafe) will not fix
+// itself in seconds either; retrying from page one at once would only repeat it.
+func stopsSession(err error) bool {
+	for _, kind := range []error{cloud.ErrUnauthorized, cloud.ErrForbidden, cloud.ErrBadRequest, cloud.ErrNotFound, cloud.ErrUnsafe} {
+		if errors.Is(err, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// failureReason is the Ready reason for an error that stopped a session.
+func failureReason(err error) string {
+	switch {
+	case errors.Is(err, cloud.ErrUnauthorized):
+		return v1alpha1.ReasonUnauthorized
+	case errors.Is(err, cloud.ErrForbidden):
+		return v1alpha1.ReasonForbidden
+	case errors.Is(err, cloud.ErrBadRequest), errors.Is(err, cloud.ErrNotFound):
+		return v1alpha1.ReasonInvalidConfiguration
+	}
+	return v1alpha1.ReasonRemoteError
+}
+
+// setupReason is the Ready reason for a provider that could not be built from the
+// spec and Secret. A Secret without a usable key set counts as no credentials.
+func setupReason(err error) string {
+	if errors.Is(err, cloud.ErrCredentials) {
+		return v1alpha1.ReasonCredentialsNotFound
+	}
+	return v1alpha1.ReasonInvalidConfiguration
 }
 
 // rateLimited parks the session: the requeue resumes it at the refused page.
@@ -77,53 +101,19 @@ func (r *CloudAccountReconciler) rateLimited(acct *v1alpha1.CloudAccount, sessio
 	acct.Status.NextSyncTime = &resume
 	msg := "the remote API asked to wait; the sync resumes at the refused page at nextSyncTime"
 	setCondition(acct, v1alpha1.ConditionRateLimited, true, v1alpha1.ReasonRateLimited, msg)
-	if !session.rateLimited {
-		session.rateLimited = true
+	if !session.rateLimitAnnounced {
+		session.rateLimitAnnounced = true
 		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonRateLimited, "Sync",
 			"the remote API asked to wait %s; the sync resumes at the refused page", rl.Wait.Round(time.Second))
 	}
 	return ctrl.Result{RequeueAfter: wait}
 }
 
-// retryBackoff spaces the retries of a session paused by remote failures.
-var retryBackoff = cloud.Backoff{Base: 5 * time.Second, Cap: 5 * time.Minute}
-
-// stopsSession says whether err ends the session: retrying soon will not fix it.
-func stopsSession(err error) bool {
-	for _, kind := range []error{cloud.ErrUnauthorized, cloud.ErrForbidden, cloud.ErrBadRequest, cloud.ErrNotFound, cloud.ErrUnsafe} {
-		if errors.Is(err, kind) {
-			return true
-		}
-	}
-	return false
-}
-
-// failed handles a session that cannot go on: Stalled, and a retry from page one on
-// the sync interval. Nothing is pruned.
-func (r *CloudAccountReconciler) failed(acct *v1alpha1.CloudAccount, session *syncSession, err error) (ctrl.Result, error) {
-	metrics.SyncDuration.WithLabelValues(string(acct.Spec.Provider), "failed").Observe(r.clock().Sub(session.started).Seconds())
-	// A foreign next link, a looping token or an absurd listing will not fix itself
-	// in seconds either; retrying from page one at once would only repeat it.
-	reason := v1alpha1.ReasonRemoteError
-	switch {
-	case errors.Is(err, cloud.ErrUnauthorized):
-		reason = v1alpha1.ReasonUnauthorized
-	case errors.Is(err, cloud.ErrForbidden):
-		reason = v1alpha1.ReasonForbidden
-	case errors.Is(err, cloud.ErrBadRequest), errors.Is(err, cloud.ErrNotFound):
-		reason = v1alpha1.ReasonInvalidConfiguration
-	}
-	result, retErr := r.stalled(acct, reason, err)
-	acct.Status.LastHandledSyncRequest = session.syncRequest
-	result.RequeueAfter = untilRequested(acct, session, result.RequeueAfter)
-	return result, retErr
-}
-
-// paused handles transient trouble (a remote 5xx or timeout after the client's own
+// retrying handles transient trouble (a remote 5xx or timeout after the client's own
 // tries, an API-server write that failed): the session is kept and retried with
 // capped, jittered backoff from the page that failed. Nothing is pruned meanwhile.
 // what says what stopped ("listing incomplete, nothing pruned", "prune failed").
-func (r *CloudAccountReconciler) paused(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession, what string, err error) ctrl.Result {
+func (r *CloudAccountReconciler) retrying(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession, what string, err error) ctrl.Result {
 	session.failures++
 	wait := retryBackoff.Delay(session.failures)
 	session.resumeAt = r.clock().Add(wait)
@@ -145,13 +135,8 @@ func (r *CloudAccountReconciler) paused(ctx context.Context, acct *v1alpha1.Clou
 	return ctrl.Result{RequeueAfter: wait}
 }
 
-// completed prunes after a complete listing and records the sync.
-func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.CloudAccount, session *syncSession) (ctrl.Result, error) {
-	outcome, err := r.prune(ctx, acct, session)
-	if err != nil {
-		return r.paused(ctx, acct, session, "prune failed", err), nil
-	}
-	r.sessions.put(acct.UID, nil)
+// completed records a sync whose listing and prune are done.
+func (r *CloudAccountReconciler) completed(acct *v1alpha1.CloudAccount, session *syncSession, outcome pruneOutcome) ctrl.Result {
 	now := r.clock()
 	provider := string(acct.Spec.Provider)
 	took := now.Sub(session.started)
@@ -164,14 +149,7 @@ func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.C
 	acct.Status.ConnectClusters = ccs
 	acct.Status.LastHandledSyncRequest = session.syncRequest
 	if outcome.heldBack == "" {
-		msg := fmt.Sprintf("mirrored %d organizations and %d connect clusters", orgs, ccs)
-		if o, c := session.skippedCounts(); o+c > 0 {
-			msg += fmt.Sprintf("; %d remote items skipped because they could not be stored (see events)", o+c)
-		}
-		if outcome.unconfirmed > 0 {
-			msg += fmt.Sprintf("; %d mirrors no longer listed are kept until the next complete listing confirms it (this one was paused part-way)", outcome.unconfirmed)
-		}
-		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonSynced, msg)
+		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonSynced, syncedMessage(session, outcome))
 	} else {
 		setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonPruneHeldBack, outcome.heldBack)
 	}
@@ -180,10 +158,23 @@ func (r *CloudAccountReconciler) completed(ctx context.Context, acct *v1alpha1.C
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
 
 	metrics.SyncDuration.WithLabelValues(provider, "complete").Observe(took.Seconds())
-	metrics.MirroredObjects.WithLabelValues("Organization", acct.Name).Set(float64(orgs))
-	metrics.MirroredObjects.WithLabelValues("ConnectCluster", acct.Name).Set(float64(ccs))
+	metrics.MirroredObjects.WithLabelValues(kindOrganization, acct.Name).Set(float64(orgs))
+	metrics.MirroredObjects.WithLabelValues(kindConnectCluster, acct.Name).Set(float64(ccs))
 	metrics.LastSuccessfulSync.WithLabelValues(acct.Name).Set(float64(now.Unix()))
-	return ctrl.Result{RequeueAfter: untilRequested(acct, session, wait)}, nil
+	return ctrl.Result{RequeueAfter: untilRequested(acct, session, wait)}
+}
+
+// syncedMessage is the Ready message of a complete sync.
+func syncedMessage(session *syncSession, outcome pruneOutcome) string {
+	orgs, ccs := session.mirrored()
+	msg := fmt.Sprintf("mirrored %d organizations and %d connect clusters", orgs, ccs)
+	if o, c := session.skipped.counts(); o+c > 0 {
+		msg += fmt.Sprintf("; %d remote items skipped because they could not be stored (see events)", o+c)
+	}
+	if outcome.unconfirmed > 0 {
+		msg += fmt.Sprintf("; %d mirrors no longer listed are kept until the next complete listing confirms it (this one was paused part-way)", outcome.unconfirmed)
+	}
+	return msg
 }
 
 // untilRequested shortens a requeue when a sync-now request came in while the session
@@ -195,18 +186,39 @@ func untilRequested(acct *v1alpha1.CloudAccount, session *syncSession, wait time
 	return wait
 }
 
+// beginSession marks a new sync: Reconciling until the first complete sync, and
+// after a spec change until the new generation has synced once. Ready and Stalled
+// keep their verdict until the session ends or pauses, so health does not flap on a
+// retry.
+func beginSession(acct *v1alpha1.CloudAccount) {
+	if acct.Status.LastSyncTime == nil {
+		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing, "first sync in progress")
+	} else if acct.Status.ObservedGeneration != acct.Generation {
+		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing,
+			fmt.Sprintf("syncing generation %d", acct.Generation))
+	}
+}
+
+// suspended clears what only a running sync shows.
+func suspended(acct *v1alpha1.CloudAccount) {
+	acct.Status.NextSyncTime = nil
+	acct.Status.ObservedGeneration = acct.Generation
+	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionReconciling)
+	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionRateLimited)
+}
+
 // recordRateLimit copies the budget's last figures into the status.
-func (r *CloudAccountReconciler) recordRateLimit(acct *v1alpha1.CloudAccount) {
-	f, blockedUntil := r.budget(acct.UID).Figures()
+func (r *CloudAccountReconciler) recordRateLimit(acct *v1alpha1.CloudAccount, budget *cloud.Budget) {
+	f, blockedUntil := budget.Figures()
 	if f.Observed.IsZero() {
 		return
 	}
 	rl := &v1alpha1.RateLimitStatus{ObservedTime: &metav1.Time{Time: f.Observed.Truncate(time.Second)}}
 	if f.Limit >= 0 {
-		rl.Limit = ptrInt32(f.Limit)
+		rl.Limit = ptr.To(clampInt32(f.Limit))
 	}
 	if f.Remaining >= 0 {
-		rl.Remaining = ptrInt32(f.Remaining)
+		rl.Remaining = ptr.To(clampInt32(f.Remaining))
 	}
 	if !f.Reset.IsZero() {
 		rl.ResetTime = &metav1.Time{Time: f.Reset.Truncate(time.Second)}
@@ -217,7 +229,14 @@ func (r *CloudAccountReconciler) recordRateLimit(acct *v1alpha1.CloudAccount) {
 	acct.Status.RateLimit = rl
 }
 
-func ptrInt32(v int) *int32 {
-	i := int32(min(v, 1<<31-1))
-	return &i
+func clampInt32(v int) int32 { return int32(min(v, 1<<31-1)) }
+
+func setCondition(acct *v1alpha1.CloudAccount, condType string, status bool, reason, msg string) {
+	s := metav1.ConditionFalse
+	if status {
+		s = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&acct.Status.Conditions, metav1.Condition{
+		Type: condType, Status: s, Reason: reason, Message: msg, ObservedGeneration: acct.Generation,
+	})
 }

@@ -1,0 +1,129 @@
+package controller
+
+import (
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/cloud"
+)
+
+// account is everything the reconciler keeps in memory for one CloudAccount between
+// reconciles. Only the reconcile of that account touches it, and controller-runtime
+// never runs two reconciles of one account at once, so it needs no lock of its own.
+type account struct {
+	uid types.UID
+	// budget is the account's share of the remote rate limit: every list of the
+	// account goes through it, so one 429 pauses them all.
+	budget *cloud.Budget
+	// provider is kept, with its OAuth tokens and discovered endpoints, until the spec
+	// or the Secret changes.
+	provider   cloud.Provider
+	providerOf specVersion
+	// lastSecret is the Secret version the last sync started with ("" for none), so a
+	// change to the Secret starts a sync at once. secretKnown says whether there is one.
+	lastSecret  string
+	secretKnown bool
+	// pruneCandidates holds the mirrors (by UID) an interrupted listing missed; the
+	// next complete listing confirms or clears them.
+	pruneCandidates map[types.UID]struct{}
+	// session is the sync in flight, if any.
+	session *syncSession
+}
+
+// specVersion is what a provider or a session was built from.
+type specVersion struct {
+	generation    int64
+	secretVersion string
+}
+
+// accounts owns the per-account state, by account name.
+type accounts struct {
+	mu     sync.Mutex
+	byName map[string]*account
+}
+
+// get returns the state kept for acct, fresh when there is none, or when the one kept
+// belongs to an earlier account of the same name.
+func (a *accounts) get(acct *v1alpha1.CloudAccount) *account {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st, ok := a.byName[acct.Name]; ok && st.uid == acct.UID {
+		return st
+	}
+	if a.byName == nil {
+		a.byName = map[string]*account{}
+	}
+	st := &account{uid: acct.UID, budget: cloud.NewBudget()}
+	a.byName[acct.Name] = st
+	return st
+}
+
+// forget drops everything kept for a deleted account: the one place its state ends.
+func (a *accounts) forget(name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.byName, name)
+}
+
+// endSession drops the sync in flight; the next sync starts from page one.
+func (st *account) endSession() { st.session = nil }
+
+// recordSecret records the Secret version a sync started with ("" for none).
+func (st *account) recordSecret(version string) {
+	st.lastSecret, st.secretKnown = version, true
+}
+
+// due says whether a new sync should start now, or how long until it should.
+func (st *account) due(acct *v1alpha1.CloudAccount, secretVersion string, now time.Time) (time.Duration, bool) {
+	switch {
+	case acct.Status.ObservedGeneration != acct.Generation:
+		return 0, true
+	case syncRequest(acct) != "" && syncRequest(acct) != acct.Status.LastHandledSyncRequest:
+		return 0, true
+	case st.secretKnown && st.lastSecret != secretVersion:
+		return 0, true
+	case acct.Status.NextSyncTime == nil:
+		return 0, true
+	case acct.Status.NextSyncTime.After(now):
+		return acct.Status.NextSyncTime.Sub(now), false
+	}
+	return 0, true
+}
+
+// providerFor returns the account's provider, building it with newProvider when the
+// spec or the Secret changed since the last one.
+func (st *account) providerFor(acct *v1alpha1.CloudAccount, data map[string][]byte, secretVersion string, newProvider ProviderFactory) (cloud.Provider, error) {
+	want := specVersion{generation: acct.Generation, secretVersion: secretVersion}
+	if st.provider != nil && st.providerOf == want {
+		return st.provider, nil
+	}
+	p, err := newProvider(acct, data, st.budget)
+	if err != nil {
+		return nil, err
+	}
+	st.provider, st.providerOf = p, want
+	return p, nil
+}
+
+// decidePrune picks the stale mirrors that may go. After an uninterrupted listing
+// that is all of them. After an interrupted one it is those the previous complete
+// listing of the account missed too; the rest are remembered for the next.
+func (st *account) decidePrune(stale []v1alpha1.Mirror, interrupted bool) *pruneDecision {
+	previous := st.pruneCandidates
+	st.pruneCandidates = nil
+	d := &pruneDecision{confirmed: map[types.UID]struct{}{}}
+	current := map[types.UID]struct{}{}
+	for _, obj := range stale {
+		if _, ok := previous[obj.GetUID()]; ok || !interrupted {
+			d.confirmed[obj.GetUID()] = struct{}{}
+		}
+		current[obj.GetUID()] = struct{}{}
+	}
+	if interrupted && len(current) > 0 {
+		st.pruneCandidates = current
+	}
+	return d
+}
