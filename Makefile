@@ -79,12 +79,13 @@ lint: golangci-lint kube-api-linter ## Run golangci-lint (.golangci.yml) on all 
 	$(KUBE_API_LINTER) run --config .golangci-kal.yml ./api/...
 
 .PHONY: test
-test: controller-gen chart-tools envtest-assets verify-generated vet lint ## Check generated files, vet and lint, run all tests (chart tests included) against envtest, then fuzz.
+test: controller-gen chart-tools envtest-assets verify-generated vet lint ## Check generated files, vet and lint, run all tests (chart tests included) against envtest, fuzz, then the e2e test on a real node.
 	@assets="$(KUBEBUILDER_ASSETS)"; \
 	if [ -z "$$assets" ]; then echo "error: hack/envtest-assets.sh printed no directory" >&2; exit 1; fi; \
 	echo "KUBEBUILDER_ASSETS=$$assets"; \
 	KUBEBUILDER_ASSETS="$$assets" go test ./... $(RACE) -count=1
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory test-e2e
 
 .PHONY: test-chart
 test-chart: chart-tools envtest-assets ## Lint, unit-test and install the Helm chart (Helm v3 and v4) into a real API server.
@@ -132,6 +133,19 @@ image: ## Build the operator image as an OCI tarball (IMAGE_TAR), without a cont
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build -trimpath -ldflags="-s -w" -o bin/image/manager-linux-$(ARCH) .
 	go run ./cmd/build-image -binary bin/image/manager-linux-$(ARCH) -arch $(ARCH) \
 		-ref $(IMG) -version $(VERSION) -revision "$(IMAGE_REVISION)" -out $(IMAGE_TAR)
+
+.PHONY: test-e2e
+test-e2e: image ## Run the end-to-end test: the image and the chart on a real one-node cluster (root; see README).
+	hack/e2e.sh $(IMAGE_TAR) $(IMG)
+
+.PHONY: node-up
+NODE_DIR ?= /tmp/orgsync-node
+node-up: ## Start a one-node cluster under NODE_DIR (root); then 'source $(NODE_DIR)/env'.
+	hack/node/up.sh $(NODE_DIR)
+
+.PHONY: node-down
+node-down: ## Stop the node under NODE_DIR and clean up after it.
+	hack/node/down.sh $(NODE_DIR)
 
 .PHONY: docker-build
 docker-build: ## Build the same image with Docker, for those who have it.

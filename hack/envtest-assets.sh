@@ -13,42 +13,12 @@ ASSETS="$CACHE_ROOT/k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}-${GOOS_ARCH}"
 
 log() { echo "envtest-assets: $*" >&2; }
 
-# version_ldflags stamps the release into a Kubernetes build. Without it the server
-# reports v0.0.0-master+$Format:%H$, which Helm and kubectl cannot parse.
-version_ldflags() {
-  local minor="${K8S_VERSION#1.}"; minor="${minor%%.*}"
-  local v="v${K8S_VERSION}" f
-  for f in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    printf -- '-X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitTreeState=clean -X %s.buildDate=1970-01-01T00:00:00Z ' \
-      "$f" "$v" "$f" "$f" "$minor" "$f" "$f"
-  done
-}
-
+# hack/k8s-build.sh stamps the release into the build: without it the server reports
+# v0.0.0-master+$Format:%H$, which Helm and kubectl cannot parse. The test node
+# (hack/node/assets.sh) builds its components with the same script.
 build_kube_apiserver() {
-  local work; work="$(mktemp -d)"
   log "building kube-apiserver v${K8S_VERSION} (first time on this machine; ~10 min cold)"
-  (
-    cd "$work"
-    go mod init orgsync.local/build-kube-apiserver >/dev/null 2>&1
-    # k8s.io/kubernetes requires its staging modules at v0.0.0; pin each to the
-    # published tag of the same minor/patch.
-    local modfile
-    modfile="$(go mod download -json "k8s.io/kubernetes@v${K8S_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-    go mod edit -require="k8s.io/kubernetes@v${K8S_VERSION}"
-    for m in $(awk '/^\tk8s.io\/[^ ]+ v0\.0\.0$/ {print $1}' "$modfile" | sort -u); do
-      go mod edit -replace="${m}=${m}@v0.${K8S_VERSION#1.}"
-    done
-    cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
-GO
-    go mod tidy >/dev/null
-    CGO_ENABLED=0 go build -trimpath -ldflags "$(version_ldflags)" -o "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-  ) 
-  rm -rf "$work"
+  "$(dirname "${BASH_SOURCE[0]}")/k8s-build.sh" "$K8S_VERSION" "$1" kube-apiserver
 }
 
 build_etcd() {
