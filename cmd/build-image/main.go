@@ -4,7 +4,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"os"
@@ -57,20 +56,7 @@ func run(binary, out, ref, arch, rootfs, version, revision string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	if err := image.WriteOCIArchive(w, img, ref); err != nil {
-		f.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := image.WriteOCIArchiveFile(out, img, ref); err != nil {
 		return err
 	}
 	fmt.Printf("%s %s@%s\n", out, ref, digest)

@@ -2,6 +2,7 @@ package image
 
 import (
 	"archive/tar"
+	"bufio"
 	"fmt"
 	"io"
 	"io/fs"
@@ -42,6 +43,24 @@ func WriteOCIArchive(w io.Writer, img v1.Image, ref string) error {
 		return fmt.Errorf("image: layout: %w", err)
 	}
 	return tarDir(w, dir)
+}
+
+// WriteOCIArchiveFile writes img as an OCI archive (see WriteOCIArchive) to path.
+func WriteOCIArchiveFile(path string, img v1.Image, ref string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if err := WriteOCIArchive(w, img, ref); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // tarDir packs a directory with sorted names, fixed times and root ownership, so

@@ -5,7 +5,6 @@ package main
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
@@ -78,18 +77,5 @@ func run(binary, path, user, ref, out string) error {
 	if img, err = mutate.ConfigFile(img, cfg); err != nil {
 		return err
 	}
-	f, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	if err := image.WriteOCIArchive(w, img, ref); err != nil {
-		f.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return image.WriteOCIArchiveFile(out, img, ref)
 }
