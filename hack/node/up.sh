@@ -27,7 +27,9 @@ API_PORT="${NODE_API_PORT:-16443}"
 ETCD_PORT="${NODE_ETCD_PORT:-23791}"
 POD_SUBNET=198.18.0.0/24
 POD_HOST=198.18.0.1
-SERVICE_RANGE=10.96.0.0/24
+# Service IPs come from the same test-net block as the pods: nothing routes there, and
+# with no kube-proxy nothing should ever be sent to one (the e2e checks InAddrErrors).
+SERVICE_RANGE=198.18.1.0/24
 PAUSE_IMAGE=orgsync.local/pause:1
 
 log() { echo "node-up: $(date +%T) $*" >&2; }
