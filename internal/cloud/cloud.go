@@ -58,6 +58,10 @@ type Page[T any] struct {
 	// Next is the cursor of the following page, empty on the last page. Providers return
 	// it already checked by ResolveNext, so it is safe to request.
 	Next string
+	// Total is how many items the remote says the whole list holds, as this page
+	// states it (Confluent metadata.total_size, Cloud Foundry total_results); 0 when
+	// it says nothing (Azure never does).
+	Total int
 }
 
 // Provider reads one account's remote lists. A cursor of "" asks for the first page;
@@ -67,6 +71,21 @@ type Provider interface {
 	OrganizationsPage(ctx context.Context, cursor string) (Page[Organization], error)
 	// ConnectClustersPage returns ErrUnsupported for providers without connect clusters.
 	ConnectClustersPage(ctx context.Context, environment, cursor string) (Page[ConnectCluster], error)
+}
+
+// OrganizationRef names one organization of an account (Azure: its resource group and
+// resource name).
+type OrganizationRef struct {
+	Group string
+	Name  string
+}
+
+// OrganizationGetter reads organizations one by one by name, for a principal that may
+// read given organizations but not list them. Providers that can, implement it.
+type OrganizationGetter interface {
+	// GetOrganization reads one organization. found is false, with no error, when the
+	// remote answers that it is not there.
+	GetOrganization(ctx context.Context, ref OrganizationRef) (org Organization, found bool, err error)
 }
 
 // ErrUnsupported marks a list a provider does not have.

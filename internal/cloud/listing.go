@@ -27,7 +27,10 @@ type Listing[T any] struct {
 	seen   map[string]struct{}
 	pages  int
 	items  int
-	done   bool
+	// total is the largest count of the whole list any page stated: the list may
+	// change while it is read, and the larger figure is the cautious one.
+	total int
+	done  bool
 }
 
 // NewListing starts a listing at the first page.
@@ -46,6 +49,7 @@ func (l *Listing[T]) Next(ctx context.Context) ([]T, error) {
 	}
 	l.pages++
 	l.items += len(page.Items)
+	l.total = max(l.total, page.Total)
 	if l.limits.MaxItems > 0 && l.items > l.limits.MaxItems {
 		return nil, fmt.Errorf("%w: more than %d items", ErrUnsafe, l.limits.MaxItems)
 	}
@@ -66,6 +70,9 @@ func (l *Listing[T]) Next(ctx context.Context) ([]T, error) {
 
 // Done reports whether the last page has been read.
 func (l *Listing[T]) Done() bool { return l.done }
+
+// Total is the largest count of the whole list a page stated, 0 when none did.
+func (l *Listing[T]) Total() int { return l.total }
 
 // Pages counts the pages read so far.
 func (l *Listing[T]) Pages() int { return l.pages }

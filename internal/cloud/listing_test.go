@@ -161,3 +161,22 @@ func TestListingPassesOtherErrorsThrough(t *testing.T) {
 		t.Errorf("err = %v, want ErrNotFound", err)
 	}
 }
+
+func TestListingKeepsTheLargestTotal(t *testing.T) {
+	// The list shrank while it was read: the first page's larger count is the one
+	// kept, so a caller comparing it with what it saw errs on the side of caution.
+	s := &scripted{pages: map[string]Page[string]{
+		"":   {Items: []string{"a", "b"}, Next: "p2", Total: 5},
+		"p2": {Items: []string{"c"}, Total: 4},
+	}}
+	l := NewListing(s.fetch, DefaultLimits)
+	if l.Total() != 0 {
+		t.Fatalf("Total before any page = %d, want 0", l.Total())
+	}
+	if _, err := drain(t, l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Total() != 5 {
+		t.Errorf("Total = %d, want 5", l.Total())
+	}
+}

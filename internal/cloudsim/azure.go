@@ -47,6 +47,7 @@ func (s *Server) azureList(c *call) {
 	}
 	size := int(s.azurePageSize.Load())
 	p := coll.pageAfter(tok.after, size, keep)
+	coll.misbehave(&p, tok.after, c.dec)
 	body := armList{Value: make([]armOrganization, 0, len(p.items))}
 	for _, o := range p.items {
 		body.Value = append(body.Value, armOrgJSON(sub, o))
@@ -85,7 +86,7 @@ func (s *Server) azureGet(c *call) {
 		return
 	}
 	o, found := s.data.azureOrgs(sub).Get(AzureKey(rg, name))
-	if !found {
+	if !found || c.dec.notFound {
 		c.armFail(http.StatusNotFound, "ResourceNotFound", fmt.Sprintf(
 			"The Resource 'Microsoft.Confluent/organizations/%s' under resource group '%s' was not found. "+
 				"For more details please go to https://aka.ms/ARMResourceNotFoundFix", name, rg))

@@ -137,8 +137,8 @@ func (s *Server) cfV2Organizations(c *call) {
 		l := "/v2/organizations?" + v.Encode()
 		return &l
 	}
-	body := cfV2List{TotalResults: total, TotalPages: pages, Resources: []cfV2OrgResult{}}
-	for _, o := range pageOf(matched, page, perPage) {
+	body := cfV2List{TotalResults: total + c.dec.extraTotal, TotalPages: pages, Resources: []cfV2OrgResult{}}
+	for _, o := range misbehaveOffset(matched, page, perPage, c.dec) {
 		body.Resources = append(body.Resources, cfV2Org(o))
 	}
 	if page > 1 {

@@ -146,10 +146,10 @@ func (s *Server) cfV3Organizations(c *call) {
 		return cfHref{c.origin() + "/v3/organizations?" + v.Encode()}
 	}
 	body := cfV3List{
-		Pagination: cfV3Pagination{TotalResults: total, TotalPages: pages, First: link(1), Last: link(pages)},
+		Pagination: cfV3Pagination{TotalResults: total + c.dec.extraTotal, TotalPages: pages, First: link(1), Last: link(pages)},
 		Resources:  []cfV3Org{},
 	}
-	for _, o := range pageOf(matched, page, perPage) {
+	for _, o := range misbehaveOffset(matched, page, perPage, c.dec) {
 		body.Resources = append(body.Resources, c.cfV3OrgJSON(o))
 	}
 	if page > 1 {

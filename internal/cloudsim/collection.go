@@ -191,6 +191,33 @@ func (c *Collection[T]) pageAfter(after string, size int, keep func(*T) bool) ke
 	return p
 }
 
+// misbehave applies a request's listing-consistency faults to a page read after the
+// key after: a duplicate puts the item with that key (the previous page's last) first,
+// a short page drops its last item but keeps lastKey, so paging goes on past it.
+func (c *Collection[T]) misbehave(p *keysetPage[T], after string, d decision) {
+	if d.short && len(p.items) > 0 {
+		p.items = p.items[:len(p.items)-1]
+	}
+	if d.duplicate && after != "" {
+		if prev, ok := c.Get(after); ok {
+			p.items = append([]T{prev}, p.items...)
+		}
+	}
+	p.total += d.extraTotal
+}
+
+// misbehaveOffset is misbehave for a page of an offset-paged list (all, 1-based page).
+func misbehaveOffset[T any](all []T, page, perPage int, d decision) []T {
+	items := slices.Clone(pageOf(all, page, perPage))
+	if d.short && len(items) > 0 {
+		items = items[:len(items)-1]
+	}
+	if start := (page - 1) * perPage; d.duplicate && start > 0 && start <= len(all) {
+		items = append([]T{all[start-1]}, items...)
+	}
+	return items
+}
+
 // keyBefore returns the key after which page n (1-based) of the filtered list
 // starts when pages hold size items; "" for the first page.
 func (c *Collection[T]) keyBefore(page, size int, keep func(*T) bool) string {

@@ -30,6 +30,7 @@ func (s *Server) confluentOrganizations(c *call) {
 	coll := s.data.confluentOrgs
 	all := func(*ConfluentOrganization) bool { return true }
 	p := coll.pageAfter(tok.after, size, all)
+	coll.misbehave(&p, tok.after, c.dec)
 	data := make([]confluentOrgJSON, 0, len(p.items))
 	for _, o := range p.items {
 		data = append(data, c.confluentOrgJSON(o))
@@ -81,6 +82,7 @@ func (s *Server) confluentConnectClusters(c *call) {
 	}
 	all := func(*ConnectCluster) bool { return true }
 	p := coll.pageAfter(tok.after, size, all)
+	coll.misbehave(&p, tok.after, c.dec)
 	data := make([]connectClusterJSON, 0, len(p.items))
 	for _, cc := range p.items {
 		data = append(data, c.connectClusterJSON(cc))

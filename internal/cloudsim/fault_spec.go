@@ -9,8 +9,9 @@ import (
 
 // ParseFault reads a fault from its command-line form: comma-separated
 // key=value pairs, the kind optionally given first without a key. Keys:
-// kind (429, 5xx, slow, truncate, foreign-next, loop), endpoint, page, at
-// (AtRequest), times, retry-after, status, delay, origin (ForeignOrigin), loop-to.
+// kind (429, 5xx, slow, truncate, foreign-next, loop, short-page, wrong-total,
+// duplicate, not-found), endpoint, page, at (AtRequest), times, retry-after, status,
+// delay, origin (ForeignOrigin), loop-to, extra (ExtraTotal).
 //
 //	429,endpoint=confluent.organizations,page=3,times=5,retry-after=2s
 func ParseFault(spec string) (Fault, error) {
@@ -28,7 +29,8 @@ func ParseFault(spec string) (Fault, error) {
 		case "kind":
 			f.Kind = FaultKind(value)
 			switch f.Kind {
-			case FaultTooManyRequests, FaultServerError, FaultSlow, FaultTruncate, FaultForeignNext, FaultLoop:
+			case FaultTooManyRequests, FaultServerError, FaultSlow, FaultTruncate, FaultForeignNext, FaultLoop,
+				FaultShortPage, FaultWrongTotal, FaultDuplicate, FaultNotFound:
 			default:
 				err = fmt.Errorf("unknown kind")
 			}
@@ -53,6 +55,8 @@ func ParseFault(spec string) (Fault, error) {
 			f.ForeignOrigin = value
 		case "loop-to":
 			f.LoopTo, err = strconv.Atoi(value)
+		case "extra":
+			f.ExtraTotal, err = strconv.Atoi(value)
 		default:
 			err = fmt.Errorf("unknown key")
 		}

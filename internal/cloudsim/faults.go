@@ -21,6 +21,17 @@ const (
 	FaultForeignNext FaultKind = "foreign-next"
 	// FaultLoop makes the next link point back to page LoopTo.
 	FaultLoop FaultKind = "loop"
+	// FaultShortPage leaves the last item out of a page, next link and total unchanged:
+	// the item is lost to the listing, as when items move between pages.
+	FaultShortPage FaultKind = "short-page"
+	// FaultWrongTotal states a total ExtraTotal higher than the list holds (Confluent
+	// metadata.total_size, Cloud Foundry total_results; Azure states none).
+	FaultWrongTotal FaultKind = "wrong-total"
+	// FaultDuplicate repeats, first on a page, the item the page before it ended with.
+	FaultDuplicate FaultKind = "duplicate"
+	// FaultNotFound answers an Azure Get (azure.get) with ARM's 404 ResourceNotFound,
+	// as if the organization were not there.
+	FaultNotFound FaultKind = "not-found"
 )
 
 // Fault describes when and how a fault fires.
@@ -51,6 +62,8 @@ type Fault struct {
 	ForeignOrigin string
 	// LoopTo is the page a looping next link points back to (default 1).
 	LoopTo int
+	// ExtraTotal is how much a wrong total overstates the list (default 1).
+	ExtraTotal int
 }
 
 // FaultID identifies an added fault.
@@ -89,6 +102,9 @@ func (fs *faultSet) add(f Fault) FaultID {
 	if f.LoopTo <= 0 {
 		f.LoopTo = 1
 	}
+	if f.ExtraTotal == 0 {
+		f.ExtraTotal = 1
+	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.nextID++
@@ -126,6 +142,11 @@ type decision struct {
 	truncate bool
 	foreign  string
 	loopTo   int
+	// short, extraTotal, duplicate and notFound are the listing-consistency faults.
+	short      bool
+	extraTotal int
+	duplicate  bool
+	notFound   bool
 }
 
 // decide evaluates the faults for a request to ep for the given page (0 when the
@@ -166,6 +187,14 @@ func (fs *faultSet) decide(ep Endpoint, page int) decision {
 			d.foreign = f.ForeignOrigin
 		case f.Kind == FaultLoop && d.loopTo == 0 && try(f):
 			d.loopTo = f.LoopTo
+		case f.Kind == FaultShortPage && !d.short && try(f):
+			d.short = true
+		case f.Kind == FaultWrongTotal && d.extraTotal == 0 && try(f):
+			d.extraTotal = f.ExtraTotal
+		case f.Kind == FaultDuplicate && !d.duplicate && try(f):
+			d.duplicate = true
+		case f.Kind == FaultNotFound && !d.notFound && try(f):
+			d.notFound = true
 		}
 	}
 	return d

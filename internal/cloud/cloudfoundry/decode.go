@@ -13,8 +13,9 @@ import (
 // empty page: `{}` must never read as "no organizations".
 
 type v2Page struct {
-	NextURL   *string  `json:"next_url"`
-	Resources *[]v2Org `json:"resources"`
+	NextURL      *string  `json:"next_url"`
+	TotalResults int      `json:"total_results"`
+	Resources    *[]v2Org `json:"resources"`
 }
 
 type v2Org struct {
@@ -34,7 +35,8 @@ type v2Org struct {
 
 type v3Page struct {
 	Pagination struct {
-		Next *struct {
+		TotalResults int `json:"total_results"`
+		Next         *struct {
 			Href string `json:"href"`
 		} `json:"next"`
 	} `json:"pagination"`
@@ -84,7 +86,7 @@ func decodeV2Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization
 			o.Metadata.CreatedAt, o.Metadata.UpdatedAt, o.Entity.QuotaDefinitionGUID, details))
 	}
 	next, err := nextLink(p.NextURL, endpoint)
-	return cloud.Page[cloud.Organization]{Items: items, Next: next}, err
+	return cloud.Page[cloud.Organization]{Items: items, Next: next, Total: p.TotalResults}, err
 }
 
 // decodeV3Page decodes a GET /v3/organizations page read from endpoint.
@@ -117,7 +119,7 @@ func decodeV3Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization
 		next = &p.Pagination.Next.Href
 	}
 	link, err := nextLink(next, endpoint)
-	return cloud.Page[cloud.Organization]{Items: items, Next: link}, err
+	return cloud.Page[cloud.Organization]{Items: items, Next: link, Total: p.Pagination.TotalResults}, err
 }
 
 func organization(guid, name, raw, resource string, created, updated cloud.Timestamp, quota string, details map[string]string) cloud.Organization {

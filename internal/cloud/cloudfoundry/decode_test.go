@@ -33,7 +33,7 @@ func TestV2Page(t *testing.T) {
 		CreatedAt:    time.Date(2016, 6, 8, 16, 41, 33, 0, time.UTC),
 		UpdatedAt:    time.Date(2016, 6, 8, 16, 41, 26, 0, time.UTC),
 		Details:      map[string]string{"billingEnabled": "false", "quotaDefinitionGUID": "dcb680a9-b190-4838-a3d2-b84aa17517a6"},
-	}}}
+	}}, Total: 1} // total_results
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(srv.Seen())
@@ -79,7 +79,8 @@ func TestV3Page(t *testing.T) {
 			CreatedAt:    time.Date(2017, 2, 2, 0, 14, 30, 0, time.UTC), UpdatedAt: time.Date(2017, 2, 2, 0, 14, 30, 0, time.UTC),
 			Details: map[string]string{"quotaDefinitionGUID": quota},
 		}},
-		Next: srv.URL + "/v3/organizations?page=2&per_page=2",
+		Next:  srv.URL + "/v3/organizations?page=2&per_page=2",
+		Total: 3, // pagination.total_results
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,8 @@ import (
 // is told apart from an empty page: `{}` must never read as "no organizations".
 type list[T any] struct {
 	Metadata struct {
-		Next *string `json:"next"`
+		Next      *string `json:"next"`
+		TotalSize int     `json:"total_size"`
 	} `json:"metadata"`
 	Data *[]T `json:"data"`
 }
@@ -68,7 +69,7 @@ func decodeOrganizationsPage(body []byte, endpoint *url.URL, now time.Time) (clo
 		}
 		items = append(items, o.toCloud(now))
 	}
-	return cloud.Page[cloud.Organization]{Items: items, Next: next}, nil
+	return cloud.Page[cloud.Organization]{Items: items, Next: next, Total: l.Metadata.TotalSize}, nil
 }
 
 func (o organization) toCloud(now time.Time) cloud.Organization {
@@ -118,7 +119,7 @@ func decodeConnectClustersPage(body []byte, endpoint *url.URL) (cloud.Page[cloud
 			Region:                     c.Region,
 		})
 	}
-	return cloud.Page[cloud.ConnectCluster]{Items: items, Next: next}, nil
+	return cloud.Page[cloud.ConnectCluster]{Items: items, Next: next, Total: l.Metadata.TotalSize}, nil
 }
 
 // decodeList fills l and returns its next link, checked against endpoint's origin.

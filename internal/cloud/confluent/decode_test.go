@@ -44,7 +44,8 @@ func TestOrganizationsPage(t *testing.T) {
 			ResourceName: "crn://confluent.cloud/organization=org-leaving", CreatedAt: created, UpdatedAt: created,
 			DeletedAt: time.Date(2999, 1, 2, 15, 4, 5, 0, time.UTC),
 		}},
-		Next: srv.URL + "/partner/v2/organizations?page_token=UvmDWOB1iwfAIBPj6EYb",
+		Next:  srv.URL + "/partner/v2/organizations?page_token=UvmDWOB1iwfAIBPj6EYb",
+		Total: 123, // metadata.total_size
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
