@@ -21,3 +21,10 @@ package v1alpha1
 // copies the value into status.lastHandledSyncRequest. The same idea as Flux's
 // reconcile.fluxcd.io/requestedAt.
 const AnnotationSyncRequestedAt = "cloud.orgsync.io/sync-requested-at"
+
+// AnnotationAccounts on a credentials Secret lists, comma-separated, the CloudAccounts
+// that may use it. A CloudAccount names both a Secret and an endpoint, so without the
+// Secret's consent anyone allowed to create an account could send another team's
+// credentials to a host of their choosing. An account the Secret does not name stalls
+// with reason CredentialsNotLent and nothing is sent.
+const AnnotationAccounts = "cloud.orgsync.io/accounts"

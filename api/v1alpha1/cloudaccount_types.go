@@ -77,7 +77,26 @@ type CloudAccountSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	MaxPrunePercent *int32 `json:"maxPrunePercent,omitempty"`
+
+	// mode is Sync (the default: mirror what the remote lists hold) or Plan: list as
+	// usual, write no mirror, and show in status.plan what a sync would do. Switching
+	// back to Sync applies it.
+	// +optional
+	// +default="Sync"
+	Mode SyncMode `json:"mode,omitempty"`
 }
+
+// SyncMode says whether an account's syncs write mirrors or only plan.
+// +kubebuilder:validation:Enum=Sync;Plan
+type SyncMode string
+
+// The sync modes.
+const (
+	// ModeSync lists and writes mirrors.
+	ModeSync SyncMode = "Sync"
+	// ModePlan lists and reports what a sync would write, writing no mirror.
+	ModePlan SyncMode = "Plan"
+)
 
 // SecretReference names a Secret in the operator's namespace.
 type SecretReference struct {
@@ -130,7 +149,9 @@ type ConnectClustersSpec struct {
 	Environments []string `json:"environments,omitempty"`
 }
 
-// AzureSpec configures listing Azure Microsoft.Confluent/organizations.
+// AzureSpec configures reading Azure Microsoft.Confluent/organizations: listed by
+// subscription or resource group, or named one by one (read with Get).
+// +kubebuilder:validation:XValidation:rule="!(has(self.resourceGroup) && has(self.organizations))",message="spec.azure.resourceGroup (a listing) and spec.azure.organizations (named organizations) are one-of"
 type AzureSpec struct {
 	// endpoint is the Azure Resource Manager base URL.
 	// +optional
@@ -154,6 +175,17 @@ type AzureSpec struct {
 	// +kubebuilder:validation:Pattern=`^[-\w\._\(\)]+$`
 	ResourceGroup string `json:"resourceGroup,omitempty"`
 
+	// organizations names the organizations to read, each with one Get, instead of
+	// listing: for a principal allowed to read given organizations but not to list a
+	// resource group. An organization that answers 404 counts as no longer there.
+	// +optional
+	// +listType=map
+	// +listMapKey=resourceGroup
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=500
+	Organizations []AzureOrganizationReference `json:"organizations,omitempty"`
+
 	// authorityHost is the Microsoft Entra ID (Azure AD) authority URL used to get tokens.
 	// +optional
 	// +default="https://login.microsoftonline.com/"
@@ -161,6 +193,24 @@ type AzureSpec struct {
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https','http']",message="must be an http(s) URL"
 	AuthorityHost string `json:"authorityHost,omitempty"`
+}
+
+// AzureOrganizationReference names one Microsoft.Confluent organization in the
+// account's subscription.
+type AzureOrganizationReference struct {
+	// resourceGroup is the organization's resource group.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=90
+	// +kubebuilder:validation:Pattern=`^[-\w\._\(\)]+$`
+	ResourceGroup string `json:"resourceGroup,omitempty"`
+
+	// name is the organization's resource name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=260
+	// +kubebuilder:validation:Pattern=`^[^/?#%]+$`
+	Name string `json:"name,omitempty"`
 }
 
 // CloudFoundryAPIVersion is a Cloud Controller API version.
@@ -253,6 +303,66 @@ type CloudAccountStatus struct {
 	// annotation that the last finished sync (complete or not) answered.
 	// +optional
 	LastHandledSyncRequest string `json:"lastHandledSyncRequest,omitempty"`
+
+	// plan is what a sync would do, computed by the last listing in Plan mode; cleared
+	// by the first complete sync in Sync mode.
+	// +optional
+	Plan *PlanStatus `json:"plan,omitempty"`
+}
+
+// PlanStatus is what a sync would do to the account's mirrors, as a Plan-mode listing
+// found it.
+type PlanStatus struct {
+	// observedGeneration is the spec generation the plan was made for.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// plannedTime is when the listing the plan comes from finished.
+	// +optional
+	PlannedTime *metav1.Time `json:"plannedTime,omitempty"`
+
+	// creates counts the mirrors a sync would create.
+	// +optional
+	Creates int32 `json:"creates"`
+
+	// updates counts the mirrors whose labels or status a sync would write.
+	// +optional
+	Updates int32 `json:"updates"`
+
+	// deletes counts the mirrors a sync would prune.
+	// +optional
+	Deletes int32 `json:"deletes"`
+
+	// pruneHeldBack says the prune guard (spec.maxPrunePercent) would hold the deletes
+	// back: a sync would delete none of them.
+	// +optional
+	PruneHeldBack bool `json:"pruneHeldBack,omitempty"`
+
+	// unconfirmed counts the mirrors the listing missed that a sync would keep for
+	// now: the listing was incomplete (paused, or short of the remote's total).
+	// +optional
+	Unconfirmed int32 `json:"unconfirmed,omitempty"`
+
+	// sampleCreates names the first mirrors a sync would create.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:MaxLength=253
+	SampleCreates []string `json:"sampleCreates,omitempty"`
+
+	// sampleUpdates names the first mirrors a sync would update.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:MaxLength=253
+	SampleUpdates []string `json:"sampleUpdates,omitempty"`
+
+	// sampleDeletes names the first mirrors a sync would prune.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:MaxLength=253
+	SampleDeletes []string `json:"sampleDeletes,omitempty"`
 }
 
 // RateLimitStatus holds the rate-limit figures of the last remote response that had any.
@@ -285,6 +395,7 @@ type RateLimitStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,categories=orgsync
 // +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.provider`
+// +kubebuilder:printcolumn:name="Mode",type=string,JSONPath=`.spec.mode`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Orgs",type=integer,JSONPath=`.status.organizations`
 // +kubebuilder:printcolumn:name="Connect-Clusters",type=integer,JSONPath=`.status.connectClusters`

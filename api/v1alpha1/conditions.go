@@ -63,6 +63,18 @@ const (
 	// ReasonCredentialsNotFound means the Secret named by spec.credentialsSecretRef is
 	// missing or lacks the keys the provider needs.
 	ReasonCredentialsNotFound = "CredentialsNotFound"
+	// ReasonCredentialsNotLent means the Secret does not name the account in its
+	// cloud.orgsync.io/accounts annotation, so its credentials were not used.
+	ReasonCredentialsNotLent = "CredentialsNotLent"
+	// ReasonListingShort means a complete listing held fewer distinct items than the
+	// remote's own total said: what it missed is not pruned on its word alone.
+	ReasonListingShort = "ListingShort"
+	// ReasonDuplicateRemoteItems means a listing returned some items more than once
+	// (on different pages); each was mirrored once.
+	ReasonDuplicateRemoteItems = "DuplicateRemoteItems"
+	// ReasonPlanned means the account is in Plan mode and its last listing produced a
+	// plan (status.plan); no mirror was written.
+	ReasonPlanned = "Planned"
 	// ReasonRemoteError means the remote API failed (5xx, timeout, unreadable answer).
 	ReasonRemoteError = "RemoteError"
 	// ReasonPruneHeldBack means a listing would have deleted more mirrors than

@@ -79,6 +79,7 @@ var _ = Describe("CloudAccount", func() {
 			s.SyncInterval = &metav1.Duration{Duration: 5 * time.Minute}
 			s.Prune = ptr.To(true)
 			s.MaxPrunePercent = ptr.To[int32](50)
+			s.Mode = v1.ModeSync
 			return s
 		}
 		want := map[string]v1.CloudAccountSpec{
@@ -145,6 +146,15 @@ azure:
   resourceGroup: my_rg-1.(prod)
   authorityHost: https://login.microsoftonline.us/
 `+credentials),
+		Entry("Azure with named organizations, in Plan mode", `
+provider: Azure
+mode: Plan
+azure:
+  subscriptionID: 00000000-0000-0000-0000-000000000000
+  organizations:
+  - {resourceGroup: rg-1, name: confluent-org-1}
+  - {resourceGroup: rg-2, name: confluent-org-1}
+`+credentials),
 		Entry("Cloud Foundry with every query operator", `
 provider: CloudFoundry
 cloudFoundry:
@@ -197,6 +207,20 @@ cloudFoundry:
 		Entry("a Confluent endpoint over 2048 characters",
 			"provider: ConfluentCloud\nconfluentCloud: {endpoint: 'https://x.example/"+strings.Repeat("a", 2048)+"'}\n"+credentials,
 			"spec.confluentCloud.endpoint", "Too long"),
+		Entry("an unknown mode", "provider: ConfluentCloud\nconfluentCloud: {}\nmode: DryRun\n"+credentials,
+			`spec.mode: Unsupported value: "DryRun": supported values: "Sync", "Plan"`),
+		Entry("Azure with a resource group and named organizations",
+			"provider: Azure\nazure: {subscriptionID: 00000000-0000-0000-0000-000000000000, resourceGroup: rg-1, organizations: [{resourceGroup: rg-1, name: org}]}\n"+credentials,
+			"spec.azure", "resourceGroup (a listing) and spec.azure.organizations (named organizations) are one-of"),
+		Entry("Azure naming one organization twice",
+			"provider: Azure\nazure: {subscriptionID: 00000000-0000-0000-0000-000000000000, organizations: [{resourceGroup: rg-1, name: org}, {resourceGroup: rg-1, name: org}]}\n"+credentials,
+			"spec.azure.organizations[1]", "Duplicate value"),
+		Entry("Azure with a named organization without a resource group",
+			"provider: Azure\nazure: {subscriptionID: 00000000-0000-0000-0000-000000000000, organizations: [{name: org}]}\n"+credentials,
+			"spec.azure.organizations[0].resourceGroup: Required value"),
+		Entry("Azure with an empty list of named organizations",
+			"provider: Azure\nazure: {subscriptionID: 00000000-0000-0000-0000-000000000000, organizations: []}\n"+credentials,
+			"spec.azure.organizations", "should have at least 1 items"),
 		Entry("an ftp Azure endpoint",
 			"provider: Azure\nazure: {endpoint: 'ftp://x', subscriptionID: 00000000-0000-0000-0000-000000000000}\n"+credentials,
 			"spec.azure.endpoint", "must be an http(s) URL"),
