@@ -108,12 +108,15 @@ func (st *account) providerFor(acct *v1alpha1.CloudAccount, data map[string][]by
 	return p, nil
 }
 
-// decidePrune picks the stale mirrors that may go. After an uninterrupted listing
-// that is all of them. After an interrupted one it is those the previous complete
-// listing of the account missed too; the rest are remembered for the next.
-func (st *account) decidePrune(stale []v1alpha1.Mirror, interrupted bool) *pruneDecision {
+// decidePrune picks the stale mirrors that may go. After a listing that was neither
+// paused nor short of the remote's total, that is all of them. After an incomplete one
+// it is those the previous complete listing of the account missed too; the rest are
+// remembered for the next, unless remember is false (a plan decides nothing for later).
+func (st *account) decidePrune(stale []v1alpha1.Mirror, interrupted, remember bool) *pruneDecision {
 	previous := st.pruneCandidates
-	st.pruneCandidates = nil
+	if remember {
+		st.pruneCandidates = nil
+	}
 	d := &pruneDecision{confirmed: map[types.UID]struct{}{}}
 	current := map[types.UID]struct{}{}
 	for _, obj := range stale {
@@ -122,7 +125,7 @@ func (st *account) decidePrune(stale []v1alpha1.Mirror, interrupted bool) *prune
 		}
 		current[obj.GetUID()] = struct{}{}
 	}
-	if interrupted && len(current) > 0 {
+	if remember && interrupted && len(current) > 0 {
 		st.pruneCandidates = current
 	}
 	return d

@@ -34,6 +34,8 @@ type mirrorWriter struct {
 	scheme   *runtime.Scheme
 	recorder events.EventRecorder
 	acct     *v1alpha1.CloudAccount
+	// plan, in Plan mode, receives what would be written; nothing is.
+	plan *planTally
 }
 
 // desiredOrganization is the mirror of one remote organization, status included.
@@ -161,6 +163,9 @@ var errNameTaken = errors.New("name taken")
 // ensure makes the mirror match desired: a create plus a status write for a new item,
 // a label or status patch when those changed, nothing otherwise.
 func (w *mirrorWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error {
+	if w.plan != nil {
+		return w.preview(ctx, desired)
+	}
 	existing, err := w.existing(ctx, desired)
 	if err != nil || existing == nil {
 		return err
@@ -172,6 +177,31 @@ func (w *mirrorWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) erro
 		return err
 	}
 	return w.ensureStatus(ctx, existing, desired)
+}
+
+// preview records in the plan what ensure would write for desired, writing nothing.
+// A mirror missing from the cache counts as a create: the rare one that exists
+// without its account label would take a label patch instead.
+func (w *mirrorWriter) preview(ctx context.Context, desired v1alpha1.Mirror) error {
+	existing, err := w.newMirror(desired)
+	if err != nil {
+		return err
+	}
+	err = w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+	switch {
+	case apierrors.IsNotFound(err):
+		w.plan.create(desired.GetName())
+		return nil
+	case err != nil:
+		return fmt.Errorf("get %s %s: %w", w.kindOf(desired), desired.GetName(), err)
+	case !existing.SameItem(desired):
+		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, w.kindOf(desired), desired.GetName())
+	}
+	relabel := !maps.Equal(existing.GetLabels(), mergedLabels(existing.GetLabels(), desired.GetLabels()))
+	if _, restatus := statusFor(existing, desired); relabel || restatus {
+		w.plan.update(desired.GetName())
+	}
+	return nil
 }
 
 // existing reads the mirror desired names, creating it when there is none (then it
@@ -217,11 +247,8 @@ func (w *mirrorWriter) ensureLabels(ctx context.Context, existing, desired v1alp
 // conditions for its state differ. The conditions are existing's, updated for the
 // state, so unchanged ones keep their lastTransitionTime.
 func (w *mirrorWriter) ensureStatus(ctx context.Context, existing, desired v1alpha1.Mirror) error {
-	want := existing.DeepCopyObject().(v1alpha1.Mirror)
-	want.CopyStatusFrom(desired)
-	want.SetConditions(slices.Clone(existing.GetConditions()))
-	setMirrorConditions(want)
-	if equality.Semantic.DeepEqual(existing, want) {
+	want, changed := statusFor(existing, desired)
+	if !changed {
 		return nil
 	}
 	if err := w.client.Status().Patch(ctx, want, client.MergeFrom(existing)); err != nil {
@@ -229,6 +256,16 @@ func (w *mirrorWriter) ensureStatus(ctx context.Context, existing, desired v1alp
 	}
 	metrics.APIServerWrites.WithLabelValues("patch_status", w.kindOf(existing)).Inc()
 	return nil
+}
+
+// statusFor is existing with desired's observed fields and the conditions for its
+// state, and whether that differs from existing.
+func statusFor(existing, desired v1alpha1.Mirror) (v1alpha1.Mirror, bool) {
+	want := existing.DeepCopyObject().(v1alpha1.Mirror)
+	want.CopyStatusFrom(desired)
+	want.SetConditions(slices.Clone(existing.GetConditions()))
+	setMirrorConditions(want)
+	return want, !equality.Semantic.DeepEqual(existing, want)
 }
 
 // create creates the mirror, then writes its status: the status subresource ignores

@@ -53,7 +53,7 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 		return session.isListed(kindOf(r.Scheme, m), m.GetName())
 	})
 	if session.prune == nil {
-		session.prune = state.decidePrune(missing, session.interrupted)
+		session.prune = state.decidePrune(missing, session.incomplete(), session.plan == nil)
 	}
 	stale := session.prune.confirmedOf(missing)
 	outcome := pruneOutcome{unconfirmed: len(missing) - len(stale)}
@@ -61,7 +61,7 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 		return outcome, nil
 	}
 	if acct.Spec.Prune != nil && !*acct.Spec.Prune {
-		return outcome, r.markNotFound(ctx, stale)
+		return outcome, r.markNotFound(ctx, stale, session.plan)
 	}
 	// The limit counts every missing mirror, confirmed or not: two paused listings in
 	// a row must not delete in two steps what one listing would have held back.
@@ -73,7 +73,17 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 	if len(missing)*100 > limit*total {
 		outcome.heldBack = fmt.Sprintf("prune held back: %d of %d mirrors are no longer listed, more than maxPrunePercent (%d%%); raise spec.maxPrunePercent to allow it",
 			len(missing), total, limit)
+		if session.plan != nil {
+			session.plan.holdBack(stale)
+			return outcome, nil // the plan's own event says so
+		}
 		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonPruneHeldBack, "Prune", "%s", outcome.heldBack)
+		return outcome, nil
+	}
+	if session.plan != nil {
+		for _, m := range stale {
+			session.plan.remove(m.GetName())
+		}
 		return outcome, nil
 	}
 	for _, m := range stale {
@@ -108,8 +118,9 @@ func (r *CloudAccountReconciler) mirrorsOf(ctx context.Context, account string) 
 	return out, nil
 }
 
-// markNotFound flags vanished items instead of deleting them (spec.prune: false).
-func (r *CloudAccountReconciler) markNotFound(ctx context.Context, stale []v1alpha1.Mirror) error {
+// markNotFound flags vanished items instead of deleting them (spec.prune: false); in
+// Plan mode it only records the marks a sync would write.
+func (r *CloudAccountReconciler) markNotFound(ctx context.Context, stale []v1alpha1.Mirror, plan *planTally) error {
 	for _, m := range stale {
 		kind := kindOf(r.Scheme, m)
 		before := m.DeepCopyObject().(client.Object)
@@ -119,6 +130,10 @@ func (r *CloudAccountReconciler) markNotFound(ctx context.Context, stale []v1alp
 		// Ready is True exactly when the state is Succeeded: the state says it too.
 		m.SetProvisioningState(v1alpha1.StateDeleted)
 		if equality.Semantic.DeepEqual(before, m) {
+			continue
+		}
+		if plan != nil {
+			plan.update(m.GetName())
 			continue
 		}
 		if err := r.Status().Patch(ctx, m, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {

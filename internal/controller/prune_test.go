@@ -49,7 +49,7 @@ func TestDecidePruneAfterInterruptedListings(t *testing.T) {
 	acct := &v1alpha1.CloudAccount{ObjectMeta: metav1.ObjectMeta{Name: "acct-name", UID: account}}
 	state := registry.get(acct)
 	for _, st := range steps {
-		got := confirmedUIDs(state.decidePrune(mirrors(st.stale...), st.interrupted))
+		got := confirmedUIDs(state.decidePrune(mirrors(st.stale...), st.interrupted, true))
 		if !slices.Equal(got, st.want) {
 			t.Fatalf("%s: confirmed %v, want %v", st.name, got, st.want)
 		}

@@ -148,11 +148,16 @@ func (r *CloudAccountReconciler) completed(acct *v1alpha1.CloudAccount, session 
 	acct.Status.Organizations = orgs
 	acct.Status.ConnectClusters = ccs
 	acct.Status.LastHandledSyncRequest = session.syncRequest
-	if outcome.heldBack == "" {
-		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonSynced, syncedMessage(session, outcome))
-	} else {
+	acct.Status.Plan = nil // applied, or overtaken by this sync
+	switch {
+	case outcome.heldBack != "":
 		setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonPruneHeldBack, outcome.heldBack)
+	case len(session.shortfalls) > 0:
+		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonListingShort, syncedMessage(session, outcome))
+	default:
+		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonSynced, syncedMessage(session, outcome))
 	}
+	r.reportListing(acct, session)
 	setCondition(acct, v1alpha1.ConditionRateLimited, false, v1alpha1.ReasonNotRateLimited, "")
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionReconciling)
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
@@ -188,10 +193,80 @@ func syncedMessage(session *syncSession, outcome pruneOutcome) string {
 	if o, c := session.skipped.counts(); o+c > 0 {
 		msg += fmt.Sprintf("; %d remote items skipped because they could not be stored (see events)", o+c)
 	}
+	return msg + listingNotes(session, outcome)
+}
+
+// listingNotes says what made a listing incomplete or odd, for the Ready message.
+func listingNotes(session *syncSession, outcome pruneOutcome) string {
+	var msg string
+	for _, s := range session.shortfalls {
+		msg += "; " + s.String()
+	}
+	if session.repeated > 0 {
+		msg += fmt.Sprintf("; %d remote items were listed more than once and mirrored once", session.repeated)
+	}
 	if outcome.unconfirmed > 0 {
-		msg += fmt.Sprintf("; %d mirrors no longer listed are kept until the next complete listing confirms it (this one was paused part-way)", outcome.unconfirmed)
+		why := "paused part-way"
+		if len(session.shortfalls) > 0 {
+			why = "short of the remote's total"
+		}
+		msg += fmt.Sprintf("; %d mirrors no longer listed are kept until the next complete listing confirms it (this one was %s)", outcome.unconfirmed, why)
 	}
 	return msg
+}
+
+func (s shortfall) String() string {
+	return fmt.Sprintf("%s: the listing held %d distinct items where the remote's total says %d, so nothing it missed was pruned on its word alone", s.what, s.listed, s.total)
+}
+
+// reportListing sends one event for each thing that made the listing odd.
+func (r *CloudAccountReconciler) reportListing(acct *v1alpha1.CloudAccount, session *syncSession) {
+	for _, s := range session.shortfalls {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonListingShort, "Sync", "%s", s.String())
+	}
+	if session.repeated > 0 {
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonDuplicateRemoteItems, "Sync",
+			"%d remote items were listed more than once (items moved between pages); each is mirrored once", session.repeated)
+	}
+}
+
+// planned records a Plan-mode listing: status.plan says what a sync would do, and an
+// event says so. Nothing was written to any mirror.
+func (r *CloudAccountReconciler) planned(acct *v1alpha1.CloudAccount, session *syncSession, outcome pruneOutcome) ctrl.Result {
+	now := r.clock()
+	wait := nextInterval(acct)
+	p := session.plan
+	acct.Status.Plan = &v1alpha1.PlanStatus{
+		ObservedGeneration: acct.Generation,
+		PlannedTime:        &metav1.Time{Time: now.Truncate(time.Second)},
+		Creates:            clampInt32(p.creates.count),
+		Updates:            clampInt32(p.updates.count),
+		Deletes:            clampInt32(p.deletes.count),
+		PruneHeldBack:      p.heldBack,
+		Unconfirmed:        clampInt32(outcome.unconfirmed),
+		SampleCreates:      p.creates.sample,
+		SampleUpdates:      p.updates.sample,
+		SampleDeletes:      p.deletes.sample,
+	}
+	acct.Status.NextSyncTime = &metav1.Time{Time: now.Add(wait).Truncate(time.Second)}
+	acct.Status.LastHandledSyncRequest = session.syncRequest
+	msg := fmt.Sprintf("plan: a sync would create %d, update %d and delete %d mirrors", p.creates.count, p.updates.count, p.deletes.count)
+	if p.heldBack {
+		msg += "; the prune guard would hold the deletes back (" + outcome.heldBack + ")"
+	}
+	msg += listingNotes(session, outcome) + "; nothing was written: set spec.mode to Sync to apply"
+	setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonPlanned, msg)
+	setCondition(acct, v1alpha1.ConditionRateLimited, false, v1alpha1.ReasonNotRateLimited, "")
+	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionReconciling)
+	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
+	r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, v1alpha1.ReasonPlanned, "Plan", "%s", msg)
+	r.reportListing(acct, session)
+
+	provider := string(acct.Spec.Provider)
+	metrics.SyncDuration.WithLabelValues(provider, "planned").Observe(now.Sub(session.started).Seconds())
+	// The listing worked: an alert on listings that stop succeeding must not fire.
+	metrics.LastSuccessfulSync.WithLabelValues(acct.Name).Set(float64(now.Unix()))
+	return ctrl.Result{RequeueAfter: untilRequested(acct, session, wait)}
 }
 
 // untilRequested shortens a requeue when a sync-now request came in while the session
@@ -208,6 +283,13 @@ func untilRequested(acct *v1alpha1.CloudAccount, session *syncSession, wait time
 // keep their verdict until the session ends or pauses, so health does not flap on a
 // retry.
 func beginSession(acct *v1alpha1.CloudAccount) {
+	if acct.Spec.Mode == v1alpha1.ModePlan {
+		if p := acct.Status.Plan; p == nil || p.ObservedGeneration != acct.Generation {
+			setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing,
+				fmt.Sprintf("planning generation %d", acct.Generation))
+		}
+		return
+	}
 	if acct.Status.LastSyncTime == nil {
 		setCondition(acct, v1alpha1.ConditionReconciling, true, v1alpha1.ReasonProgressing, "first sync in progress")
 	} else if acct.Status.ObservedGeneration != acct.Generation {

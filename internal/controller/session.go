@@ -39,6 +39,13 @@ type syncSession struct {
 	// interrupted says a list was paused part-way (a rate-limit wait or a failure
 	// after its first page): pages read before and after the pause may not line up.
 	interrupted bool
+	// shortfalls are the lists that ended with fewer distinct items than the remote's
+	// own total: like a paused listing, what they missed is not pruned on their word.
+	shortfalls []shortfall
+	// repeated counts the items listed more than once (on different pages).
+	repeated int
+	// plan, in Plan mode, tallies what the session would write instead of writing.
+	plan *planTally
 
 	// resumeAt is when a paused session may go on (the rate-limit wait or the
 	// failure backoff); an event that wakes the account earlier does not cut it short.
@@ -53,14 +60,23 @@ type syncSession struct {
 	prune *pruneDecision
 }
 
+// shortfall is a list that held fewer distinct items than the remote said it would.
+type shortfall struct {
+	what          string
+	listed, total int
+}
+
 // newSession plans the lists an account's spec asks for.
-func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider cloud.Provider, now time.Time) *syncSession {
+func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider cloud.Provider, now time.Time) (*syncSession, error) {
 	s := &syncSession{
 		startedFor:  specVersion{generation: acct.Generation, secretVersion: secretVersion},
 		started:     now,
 		syncRequest: syncRequest(acct),
 		listed:      map[string]map[string]v1alpha1.ProvisioningState{kindOrganization: {}, kindConnectCluster: {}},
 		skipped:     &skippedItems{},
+	}
+	if acct.Spec.Mode == v1alpha1.ModePlan {
+		s.plan = &planTally{}
 	}
 	listOrgs := true
 	var environments []string
@@ -70,11 +86,21 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 			environments = cc.ConnectClusters.Environments
 		}
 	}
+	orgPages := provider.OrganizationsPage
+	what := "organizations"
+	if az := acct.Spec.Azure; az != nil && len(az.Organizations) > 0 {
+		getter, ok := provider.(cloud.OrganizationGetter)
+		if !ok {
+			return nil, fmt.Errorf("%w: this provider cannot read organizations by name", cloud.ErrBadRequest)
+		}
+		orgPages = namedOrganizations(getter, az.Organizations).page
+		what = "named organizations"
+	}
 	if listOrgs {
 		s.lists = append(s.lists, &listWalk[cloud.Organization, *v1alpha1.Organization]{
-			what:       "organizations",
+			what:       what,
 			mirrorKind: kindOrganization,
-			listing:    cloud.NewListing(provider.OrganizationsPage, cloud.DefaultLimits),
+			listing:    cloud.NewListing(orgPages, cloud.DefaultLimits),
 			acct:       acct,
 			desired:    desiredOrganization,
 		})
@@ -88,7 +114,7 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 			desired:    desiredConnectCluster,
 		})
 	}
-	return s
+	return s, nil
 }
 
 // resumable says whether the session still lists what the account asks for.
@@ -102,8 +128,9 @@ func (s *syncSession) run(ctx context.Context, w *mirrorWriter) error {
 	for _, l := range s.lists {
 		for !l.done() {
 			page, err := l.page(ctx)
+			var added, repeated int
 			if err == nil {
-				err = s.writePage(ctx, w, s.listed[l.kind()], page)
+				added, repeated, err = s.writePage(ctx, w, s.listed[l.kind()], page)
 			}
 			if err != nil {
 				if l.pages() > 0 {
@@ -111,34 +138,43 @@ func (s *syncSession) run(ctx context.Context, w *mirrorWriter) error {
 				}
 				return fmt.Errorf("list %s: %w", l.describe(), err)
 			}
-			l.written()
+			l.written(added)
+			s.repeated += repeated
 			s.failures = 0 // the backoff counts failures in a row
+		}
+		if listed, total := l.counts(); listed < total {
+			s.shortfalls = append(s.shortfalls, shortfall{what: l.describe(), listed: listed, total: total})
 		}
 	}
 	return nil
 }
 
+// incomplete says whether what the listing missed may only be a candidate for pruning:
+// a list was paused part-way, or came up short of the remote's own total.
+func (s *syncSession) incomplete() bool { return s.interrupted || len(s.shortfalls) > 0 }
+
 // writePage writes a page's mirrors a few at a time. Its names count as listed only
 // once every write succeeded, so a page written again after a failure is written whole.
-func (s *syncSession) writePage(ctx context.Context, w *mirrorWriter, seen map[string]v1alpha1.ProvisioningState, page []v1alpha1.Mirror) error {
+// It returns how many names were new to the listing and how many repeated one.
+func (s *syncSession) writePage(ctx context.Context, w *mirrorWriter, seen map[string]v1alpha1.ProvisioningState, page []v1alpha1.Mirror) (added, repeated int, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(pageWriters)
 	names := make(map[string]v1alpha1.ProvisioningState, len(page))
 	for _, m := range page {
-		if _, dup := seen[m.GetName()]; dup {
-			continue // listed on an earlier page too (items shifted): once is enough
-		}
-		if _, dup := names[m.GetName()]; dup {
+		_, earlier := seen[m.GetName()]
+		_, onPage := names[m.GetName()]
+		if earlier || onPage {
+			repeated++ // listed twice (items shifted between pages): once is enough
 			continue
 		}
 		names[m.GetName()] = m.GetProvisioningState()
 		g.Go(func() error { return s.write(gctx, w, m) })
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return 0, 0, err
 	}
 	maps.Copy(seen, names)
-	return nil
+	return len(names), repeated, nil
 }
 
 // write writes one mirror. The API server's refusal of the item, or a name another
@@ -188,9 +224,12 @@ type pageWalker interface {
 	done() bool
 	// page returns the page that is pending, or reads the next one.
 	page(ctx context.Context) ([]v1alpha1.Mirror, error)
-	// written says the pending page is written: the next call reads on.
-	written()
+	// written says the pending page is written, adding that many distinct items: the
+	// next call reads on.
+	written(added int)
 	pages() int
+	// counts are the distinct items listed so far and the remote's total (0: unknown).
+	counts() (listed, total int)
 }
 
 // listWalk walks a listing of remote items of type T as mirrors of type M. A page
@@ -204,13 +243,21 @@ type listWalk[T any, M v1alpha1.Mirror] struct {
 	desired    func(*v1alpha1.CloudAccount, T) M
 	pending    []v1alpha1.Mirror
 	hasPending bool
+	distinct   int
 }
 
 func (l *listWalk[T, M]) describe() string { return l.what }
 func (l *listWalk[T, M]) kind() string     { return l.mirrorKind }
 func (l *listWalk[T, M]) done() bool       { return !l.hasPending && l.listing.Done() }
 func (l *listWalk[T, M]) pages() int       { return l.listing.Pages() }
-func (l *listWalk[T, M]) written()         { l.pending, l.hasPending = nil, false }
+func (l *listWalk[T, M]) counts() (int, int) {
+	return l.distinct, l.listing.Total()
+}
+
+func (l *listWalk[T, M]) written(added int) {
+	l.pending, l.hasPending = nil, false
+	l.distinct += added
+}
 
 func (l *listWalk[T, M]) page(ctx context.Context) ([]v1alpha1.Mirror, error) {
 	if l.hasPending {

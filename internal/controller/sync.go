@@ -34,7 +34,7 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 	if wait := session.resumeAt.Sub(now); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil // woken early: the wait still holds
 	}
-	err = session.run(ctx, r.mirrorWriter(acct))
+	err = session.run(ctx, r.mirrorWriter(acct, session.plan))
 	r.recordRateLimit(acct, state.budget)
 	return r.settle(ctx, acct, state, session, err)
 }
@@ -47,6 +47,11 @@ func (r *CloudAccountReconciler) decide(ctx context.Context, acct *v1alpha1.Clou
 		state.endSession()
 		state.recordSecret("") // so the Secret's creation counts as a change
 		return nil, r.stalled(acct, v1alpha1.ReasonCredentialsNotFound, err), nil
+	}
+	if err := lendsTo(secret, acct.Name); err != nil {
+		state.endSession() // consent withdrawn mid-sync stops it before the next request
+		state.recordSecret("") // so the consent, when given, counts as a change
+		return nil, r.stalled(acct, v1alpha1.ReasonCredentialsNotLent, err), nil
 	}
 	secretVersion := dataHash(secret.Data)
 	if s := state.session; s != nil && s.resumable(acct, secretVersion) {
@@ -64,7 +69,9 @@ func (r *CloudAccountReconciler) decide(ctx context.Context, acct *v1alpha1.Clou
 	if err != nil {
 		return nil, r.stalled(acct, setupReason(err), err), nil
 	}
-	state.session = newSession(acct, secretVersion, provider, now)
+	if state.session, err = newSession(acct, secretVersion, provider, now); err != nil {
+		return nil, r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err), nil
+	}
 	beginSession(acct)
 	logf.FromContext(ctx).V(1).Info("sync started", "lists", len(state.session.lists))
 	return state.session, ctrl.Result{}, nil
@@ -82,6 +89,9 @@ func (r *CloudAccountReconciler) settle(ctx context.Context, acct *v1alpha1.Clou
 			return r.retrying(ctx, acct, session, "prune failed", err), nil
 		}
 		state.endSession()
+		if session.plan != nil {
+			return r.planned(acct, session, outcome), nil
+		}
 		return r.completed(acct, session, outcome), nil
 	case ctx.Err() != nil: // shutting down: the next leader starts over
 		return ctrl.Result{}, err
@@ -118,8 +128,8 @@ func (r *CloudAccountReconciler) goneOrGoing(ctx context.Context, acct *v1alpha1
 	return live.UID != acct.UID || !live.DeletionTimestamp.IsZero(), nil
 }
 
-func (r *CloudAccountReconciler) mirrorWriter(acct *v1alpha1.CloudAccount) *mirrorWriter {
-	return &mirrorWriter{client: r.Client, reader: r.APIReader, scheme: r.Scheme, recorder: r.Recorder, acct: acct}
+func (r *CloudAccountReconciler) mirrorWriter(acct *v1alpha1.CloudAccount, plan *planTally) *mirrorWriter {
+	return &mirrorWriter{client: r.Client, reader: r.APIReader, scheme: r.Scheme, recorder: r.Recorder, acct: acct, plan: plan}
 }
 
 // syncRequest is the account's sync-now request, if any.

@@ -173,7 +173,7 @@ func TestListWalkRetriesThePendingPage(t *testing.T) {
 			t.Errorf("%s: page (-want +got):\n%s", st.name, diff)
 		}
 		if st.written {
-			walk.written()
+			walk.written(len(page))
 		}
 		if diff := cmp.Diff(st.wantCalls, calls); diff != "" {
 			t.Errorf("%s: remote calls (-want +got):\n%s", st.name, diff)

@@ -168,9 +168,13 @@ func AccountSpec(sim *cloudsim.Server, provider v1alpha1.Provider) (v1alpha1.Clo
 	}
 }
 
-// CreateAccount creates a Secret and a CloudAccount named name.
+// CreateAccount creates a Secret that lends its credentials to the account, and a
+// CloudAccount named name.
 func (e *Env) CreateAccount(ctx context.Context, name string, spec v1alpha1.CloudAccountSpec, creds map[string]string) error {
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: Namespace}, StringData: creds}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
+		Name: name + "-credentials", Namespace: Namespace,
+		Annotations: map[string]string{v1alpha1.AnnotationAccounts: name},
+	}, StringData: creds}
 	if err := e.Client.Create(ctx, secret); err != nil {
 		return err
 	}

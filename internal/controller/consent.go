@@ -1,0 +1,39 @@
+package controller
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+)
+
+// lendsTo checks that the Secret consents to the account using it: its
+// cloud.orgsync.io/accounts annotation names the account. A CloudAccount names both a
+// Secret and an endpoint, so without this anyone allowed to create an account could
+// send another team's credentials to a host of their choosing.
+func lendsTo(secret *corev1.Secret, account string) error {
+	value, ok := secret.Annotations[v1alpha1.AnnotationAccounts]
+	if !ok {
+		return fmt.Errorf("secret %s/%s does not lend its credentials to any account: annotate it with %s: %s",
+			secret.Namespace, secret.Name, v1alpha1.AnnotationAccounts, account)
+	}
+	if !slices.Contains(consentingAccounts(value), account) {
+		return fmt.Errorf("secret %s/%s does not lend its credentials to account %s: its annotation %s names %q; add %s to it",
+			secret.Namespace, secret.Name, account, v1alpha1.AnnotationAccounts, value, account)
+	}
+	return nil
+}
+
+// consentingAccounts splits the annotation's comma-separated account names.
+func consentingAccounts(value string) []string {
+	var names []string
+	for name := range strings.SplitSeq(value, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
