@@ -49,7 +49,7 @@ func (r *CloudAccountReconciler) decide(ctx context.Context, acct *v1alpha1.Clou
 		return nil, r.stalled(acct, v1alpha1.ReasonCredentialsNotFound, err), nil
 	}
 	if err := lendsTo(secret, acct.Name); err != nil {
-		state.endSession() // consent withdrawn mid-sync stops it before the next request
+		state.endSession()     // consent withdrawn mid-sync stops it before the next request
 		state.recordSecret("") // so the consent, when given, counts as a change
 		return nil, r.stalled(acct, v1alpha1.ReasonCredentialsNotLent, err), nil
 	}

@@ -230,7 +230,7 @@ var _ = Describe("Credentials lent only with the Secret's consent", func() {
 		Expect(meta.IsStatusConditionTrue(getAccount(acct.Name).Status.Conditions, v1alpha1.ConditionStalled)).To(BeTrue())
 		Expect(eventReasons(acct)).To(ContainElement(v1alpha1.ReasonCredentialsNotLent))
 		requestSync(acct.Name)
-		Consistently(func() []cloudsim.RequestRecord { return sim.Requests() }).WithTimeout(2 * time.Second).Should(BeEmpty(),
+		Consistently(func() []cloudsim.RequestRecord { return sim.Requests() }).WithTimeout(2*time.Second).Should(BeEmpty(),
 			"an account the Secret does not name sends nothing anywhere")
 		Expect(organizationsOf(acct.Name)).To(BeEmpty())
 
