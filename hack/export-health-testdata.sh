@@ -50,6 +50,7 @@ export_obj cloudaccount "$second" "$acc/new_generation.yaml"
 cf_api="$(kubectl get cloudaccounts -o jsonpath='{range .items[?(@.spec.provider=="CloudFoundry")]}{.spec.cloudFoundry.apiURL}{end}')"
 kubectl -n "$ns" create secret generic health-wrong-password --from-literal=username=nobody --from-literal=password=wrong \
   --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n "$ns" annotate secret health-wrong-password --overwrite cloud.orgsync.io/accounts=cf-unauthorized >/dev/null
 for spec in "cf-unauthorized health-wrong-password" "cf-no-secret health-missing-secret"; do
   set -- $spec
   kubectl apply -f - >/dev/null <<YAML
