@@ -156,48 +156,78 @@ func (fs *faultSet) decide(ep Endpoint, page int) decision {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	var d decision
-	try := func(f *activeFault) bool {
-		if !f.applies(ep) || (f.Times > 0 && f.fired >= f.Times) {
-			return false
-		}
-		f.seen++
-		if (f.Page > 0 && f.Page != page) || (f.AtRequest > 0 && f.seen < f.AtRequest) {
-			return false
-		}
-		f.fired++
-		fs.fired[f.id]++
-		return true
-	}
 	for _, f := range fs.faults {
-		if f.Kind == FaultSlow && d.delay == 0 && try(f) {
+		if f.Kind == FaultSlow && d.delay == 0 && fs.fires(f, ep, page) {
 			d.delay = f.Delay
 		}
 	}
 	for _, f := range fs.faults {
-		if (f.Kind == FaultTooManyRequests || f.Kind == FaultServerError) && try(f) {
+		if (f.Kind == FaultTooManyRequests || f.Kind == FaultServerError) && fs.fires(f, ep, page) {
 			d.status = f
 			return d
 		}
 	}
 	for _, f := range fs.faults {
-		switch {
-		case f.Kind == FaultTruncate && !d.truncate && try(f):
-			d.truncate = true
-		case f.Kind == FaultForeignNext && d.foreign == "" && try(f):
-			d.foreign = f.ForeignOrigin
-		case f.Kind == FaultLoop && d.loopTo == 0 && try(f):
-			d.loopTo = f.LoopTo
-		case f.Kind == FaultShortPage && !d.short && try(f):
-			d.short = true
-		case f.Kind == FaultWrongTotal && d.extraTotal == 0 && try(f):
-			d.extraTotal = f.ExtraTotal
-		case f.Kind == FaultDuplicate && !d.duplicate && try(f):
-			d.duplicate = true
-		case f.Kind == FaultNotFound && !d.notFound && try(f):
-			d.notFound = true
+		if !d.has(f.Kind) && fs.fires(f, ep, page) {
+			d.apply(f)
 		}
 	}
 	return d
+}
+
+// fires says whether f fires for this request, counting it when it does.
+func (fs *faultSet) fires(f *activeFault, ep Endpoint, page int) bool {
+	if !f.applies(ep) || (f.Times > 0 && f.fired >= f.Times) {
+		return false
+	}
+	f.seen++
+	if (f.Page > 0 && f.Page != page) || (f.AtRequest > 0 && f.seen < f.AtRequest) {
+		return false
+	}
+	f.fired++
+	fs.fired[f.id]++
+	return true
+}
+
+// has says whether a body fault of the kind already fired for this request.
+func (d *decision) has(kind FaultKind) bool {
+	switch kind {
+	case FaultTruncate:
+		return d.truncate
+	case FaultForeignNext:
+		return d.foreign != ""
+	case FaultLoop:
+		return d.loopTo != 0
+	case FaultShortPage:
+		return d.short
+	case FaultWrongTotal:
+		return d.extraTotal != 0
+	case FaultDuplicate:
+		return d.duplicate
+	case FaultNotFound:
+		return d.notFound
+	}
+	return true // not a body fault
+}
+
+// apply records a body fault that fired.
+func (d *decision) apply(f *activeFault) {
+	switch f.Kind {
+	case FaultTruncate:
+		d.truncate = true
+	case FaultForeignNext:
+		d.foreign = f.ForeignOrigin
+	case FaultLoop:
+		d.loopTo = f.LoopTo
+	case FaultShortPage:
+		d.short = true
+	case FaultWrongTotal:
+		d.extraTotal = f.ExtraTotal
+	case FaultDuplicate:
+		d.duplicate = true
+	case FaultNotFound:
+		d.notFound = true
+	}
 }
 
 func (f *activeFault) applies(ep Endpoint) bool {
