@@ -141,12 +141,20 @@ func (s *syncSession) run(ctx context.Context, w *mirrorWriter) error {
 			l.written(added)
 			s.repeated += repeated
 			s.failures = 0 // the backoff counts failures in a row
-		}
-		if listed, total := l.counts(); listed < total {
-			s.shortfalls = append(s.shortfalls, shortfall{what: l.describe(), listed: listed, total: total})
+			if l.done() {
+				s.checkTotal(l)
+			}
 		}
 	}
 	return nil
+}
+
+// checkTotal records a finished list that held fewer distinct items than the remote's
+// own total. It runs once per list: a resumed session skips the lists already done.
+func (s *syncSession) checkTotal(l pageWalker) {
+	if listed, total := l.counts(); listed < total {
+		s.shortfalls = append(s.shortfalls, shortfall{what: l.describe(), listed: listed, total: total})
+	}
 }
 
 // incomplete says whether what the listing missed may only be a candidate for pruning:
