@@ -70,3 +70,43 @@ YAML
   kubectl delete cloudaccount "$1" --wait=false >/dev/null
 done
 
+
+# An account whose Secret does not lend it its credentials: the wrong-password Secret
+# names only cf-unauthorized.
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: cloud.orgsync.io/v1alpha1
+kind: CloudAccount
+metadata:
+  name: cf-not-lent
+spec:
+  provider: CloudFoundry
+  cloudFoundry:
+    apiURL: $cf_api
+  credentialsSecretRef:
+    name: health-wrong-password
+YAML
+kubectl wait cloudaccount cf-not-lent --for=condition=Stalled --timeout=60s >/dev/null
+export_obj cloudaccount cf-not-lent "$acc/not-lent.yaml"
+kubectl delete cloudaccount cf-not-lent --wait=false >/dev/null
+
+# An account in Plan mode, with a Secret of its own that lends itself to it.
+cf_secret="$(kubectl get cloudaccounts -o jsonpath='{range .items[?(@.spec.provider=="CloudFoundry")]}{.spec.credentialsSecretRef.name}{end}')"
+kubectl -n "$ns" get secret "$cf_secret" -o go-template='{{range $k, $v := .data}}{{$k}}={{$v | base64decode}}{{"\n"}}{{end}}' |
+  kubectl -n "$ns" create secret generic health-plan --from-env-file=/dev/stdin --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n "$ns" annotate secret health-plan --overwrite cloud.orgsync.io/accounts=cf-plan >/dev/null
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: cloud.orgsync.io/v1alpha1
+kind: CloudAccount
+metadata:
+  name: cf-plan
+spec:
+  provider: CloudFoundry
+  mode: Plan
+  cloudFoundry:
+    apiURL: $cf_api
+  credentialsSecretRef:
+    name: health-plan
+YAML
+kubectl wait cloudaccount cf-plan --for=jsonpath='{.status.plan.observedGeneration}'=1 --timeout=120s >/dev/null
+export_obj cloudaccount cf-plan "$acc/plan.yaml"
+kubectl delete cloudaccount cf-plan --wait=false >/dev/null
