@@ -222,11 +222,7 @@ var _ = Describe("Credentials lent only with the Secret's consent", func() {
 		sim.ResetStats()
 		acct := createAccountLending(pc, "ccloud-consent", "someone-else, ccloud-consent-not")
 		defer deleteAccount(acct)
-		Eventually(func(g Gomega) {
-			ready := meta.FindStatusCondition(getAccount(acct.Name).Status.Conditions, v1alpha1.ConditionReady)
-			g.Expect(ready).To(And(Not(BeNil()), HaveField("Reason", v1alpha1.ReasonCredentialsNotLent),
-				HaveField("Message", ContainSubstring("add "+acct.Name))))
-		}).Should(Succeed())
+		waitNotLent(acct.Name, "add "+acct.Name)
 		Expect(meta.IsStatusConditionTrue(getAccount(acct.Name).Status.Conditions, v1alpha1.ConditionStalled)).To(BeTrue())
 		Expect(eventReasons(acct)).To(ContainElement(v1alpha1.ReasonCredentialsNotLent))
 		requestSync(acct.Name)
@@ -248,14 +244,20 @@ var _ = Describe("Credentials lent only with the Secret's consent", func() {
 		sim.ResetStats()
 		acct := createAccountLending(pc, "ccloud-no-consent", "")
 		defer deleteAccount(acct)
-		Eventually(func(g Gomega) {
-			ready := meta.FindStatusCondition(getAccount(acct.Name).Status.Conditions, v1alpha1.ConditionReady)
-			g.Expect(ready).To(And(Not(BeNil()), HaveField("Reason", v1alpha1.ReasonCredentialsNotLent),
-				HaveField("Message", ContainSubstring("does not lend its credentials to any account"))))
-		}).Should(Succeed())
+		waitNotLent(acct.Name, "does not lend its credentials to any account")
 		Expect(sim.Requests()).To(BeEmpty())
 	})
 })
+
+// waitNotLent waits for the account to report that its Secret does not lend it its
+// credentials, with a message containing want.
+func waitNotLent(name, want string) {
+	Eventually(func(g Gomega) {
+		ready := meta.FindStatusCondition(getAccount(name).Status.Conditions, v1alpha1.ConditionReady)
+		g.Expect(ready).To(And(Not(BeNil()), HaveField("Reason", v1alpha1.ReasonCredentialsNotLent),
+			HaveField("Message", ContainSubstring(want))))
+	}).Should(Succeed())
+}
 
 // createAccountLending creates an account named name whose Secret's consent
 // annotation is consent (none when empty).
