@@ -72,3 +72,13 @@ func TestFaultNotFoundAnswersAnAzureGet(t *testing.T) {
 	}
 	get(t, s, item, azureToken).want(t, http.StatusOK)
 }
+
+func TestFaultNotFoundDefaultsToTheAzureGet(t *testing.T) {
+	s := start(t, Config{})
+	id := s.AddFault(Fault{Kind: FaultNotFound, Times: 1})
+	get(t, s, subPath+orgsPath+apiSuffix, azureToken).want(t, http.StatusOK)
+	get(t, s, subPath+"/resourceGroups/orgsync-rg-1"+orgsPath+"/confluent-org-00000"+apiSuffix, azureToken).want(t, http.StatusNotFound)
+	if s.FaultFired(id) != 1 {
+		t.Errorf("fired %d times, want once, on the Get", s.FaultFired(id))
+	}
+}

@@ -29,8 +29,8 @@ const (
 	FaultWrongTotal FaultKind = "wrong-total"
 	// FaultDuplicate repeats, first on a page, the item the page before it ended with.
 	FaultDuplicate FaultKind = "duplicate"
-	// FaultNotFound answers an Azure Get (azure.get) with ARM's 404 ResourceNotFound,
-	// as if the organization were not there.
+	// FaultNotFound answers an Azure Get (azure.get, its default endpoint) with ARM's
+	// 404 ResourceNotFound, as if the organization were not there.
 	FaultNotFound FaultKind = "not-found"
 )
 
@@ -104,6 +104,9 @@ func (fs *faultSet) add(f Fault) FaultID {
 	}
 	if f.ExtraTotal == 0 {
 		f.ExtraTotal = 1
+	}
+	if f.Kind == FaultNotFound && f.Endpoint == "" {
+		f.Endpoint = EndpointAzureGet // the only endpoint it means anything for
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -85,12 +86,23 @@ func (st *account) due(acct *v1alpha1.CloudAccount, secretVersion string, now ti
 		return 0, true
 	case st.secretKnown && st.lastSecret != secretVersion:
 		return 0, true
+	case waitingForCredentials(acct):
+		// The last verdict was no usable Secret, and there is one now: a Secret fixed
+		// while no operator ran (an upgrade, a new leader) must not wait an interval.
+		return 0, true
 	case acct.Status.NextSyncTime == nil:
 		return 0, true
 	case acct.Status.NextSyncTime.After(now):
 		return acct.Status.NextSyncTime.Sub(now), false
 	}
 	return 0, true
+}
+
+// waitingForCredentials says whether the account's last verdict was a missing or
+// unlent Secret.
+func waitingForCredentials(acct *v1alpha1.CloudAccount) bool {
+	ready := meta.FindStatusCondition(acct.Status.Conditions, v1alpha1.ConditionReady)
+	return ready != nil && (ready.Reason == v1alpha1.ReasonCredentialsNotFound || ready.Reason == v1alpha1.ReasonCredentialsNotLent)
 }
 
 // providerFor returns the account's provider, building it with newProvider when the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/cloud"
@@ -19,7 +20,14 @@ type namedLister struct {
 
 func namedOrganizations(getter cloud.OrganizationGetter, named []v1alpha1.AzureOrganizationReference) namedLister {
 	refs := make([]cloud.OrganizationRef, 0, len(named))
+	seen := map[string]bool{}
 	for _, n := range named {
+		// ARM names are case-insensitive: two spellings of one organization are one Get.
+		key := strings.ToLower(n.ResourceGroup + "/" + n.Name)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		refs = append(refs, cloud.OrganizationRef{Group: n.ResourceGroup, Name: n.Name})
 	}
 	return namedLister{getter: getter, refs: refs}

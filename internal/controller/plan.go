@@ -28,6 +28,11 @@ type changes struct {
 
 func (c *changes) add(name string) {
 	c.count++
+	c.keep(name)
+}
+
+// keep puts name among the sample if it is one of the smallest.
+func (c *changes) keep(name string) {
 	i, found := slices.BinarySearch(c.sample, name)
 	if found || (i >= planSamples) {
 		return
@@ -41,6 +46,21 @@ func (c *changes) add(name string) {
 func (p *planTally) create(name string) { p.record(&p.creates, name) }
 func (p *planTally) update(name string) { p.record(&p.updates, name) }
 func (p *planTally) remove(name string) { p.record(&p.deletes, name) }
+
+// merge adds a page's tally to the session's.
+func (p *planTally) merge(page *planTally) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pair := range []struct{ into, from *changes }{
+		{&p.creates, &page.creates}, {&p.updates, &page.updates}, {&p.deletes, &page.deletes},
+	} {
+		for _, name := range pair.from.sample {
+			pair.into.keep(name)
+		}
+		pair.into.count += pair.from.count
+	}
+	p.heldBack = p.heldBack || page.heldBack
+}
 
 // holdBack records deletes the prune guard would hold back.
 func (p *planTally) holdBack(stale []v1alpha1.Mirror) {

@@ -64,8 +64,12 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 		return outcome, r.markNotFound(ctx, stale, session.plan)
 	}
 	// The limit counts every missing mirror, confirmed or not: two paused listings in
-	// a row must not delete in two steps what one listing would have held back.
-	total := len(all)
+	// a row must not delete in two steps what one listing would have held back. The
+	// base is what the account holds once the listing is written (the listed mirrors
+	// and the missing ones), not the cache, which may not have caught up with the
+	// creates yet, and which a plan leaves without them.
+	orgs, ccs := session.mirrored()
+	total := int(orgs) + int(ccs) + len(missing)
 	limit := defaultMaxPrunePercent
 	if acct.Spec.MaxPrunePercent != nil {
 		limit = int(*acct.Spec.MaxPrunePercent)

@@ -58,7 +58,7 @@ func (r *CloudAccountReconciler) failed(acct *v1alpha1.CloudAccount, session *sy
 // foreign next link, a looping token or an absurd listing (ErrUnsafe) will not fix
 // itself in seconds either; retrying from page one at once would only repeat it.
 func stopsSession(err error) bool {
-	for _, kind := range []error{cloud.ErrUnauthorized, cloud.ErrForbidden, cloud.ErrBadRequest, cloud.ErrNotFound, cloud.ErrUnsafe} {
+	for _, kind := range []error{cloud.ErrUnauthorized, cloud.ErrForbidden, cloud.ErrBadRequest, cloud.ErrNotFound, cloud.ErrUnsafe, errNotLent} {
 		if errors.Is(err, kind) {
 			return true
 		}
@@ -69,6 +69,8 @@ func stopsSession(err error) bool {
 // failureReason is the Ready reason for an error that stopped a session.
 func failureReason(err error) string {
 	switch {
+	case errors.Is(err, errNotLent):
+		return v1alpha1.ReasonCredentialsNotLent
 	case errors.Is(err, cloud.ErrUnauthorized):
 		return v1alpha1.ReasonUnauthorized
 	case errors.Is(err, cloud.ErrForbidden):

@@ -46,6 +46,9 @@ type syncSession struct {
 	repeated int
 	// plan, in Plan mode, tallies what the session would write instead of writing.
 	plan *planTally
+	// lent checks, before each remote request, that the Secret still lends the
+	// account its credentials (nil: not checked).
+	lent func(context.Context) error
 
 	// resumeAt is when a paused session may go on (the rate-limit wait or the
 	// failure backoff); an event that wakes the account earlier does not cut it short.
@@ -127,6 +130,11 @@ func (s *syncSession) resumable(acct *v1alpha1.CloudAccount, secretVersion strin
 func (s *syncSession) run(ctx context.Context, w *mirrorWriter) error {
 	for _, l := range s.lists {
 		for !l.done() {
+			if s.lent != nil {
+				if err := s.lent(ctx); err != nil {
+					return err
+				}
+			}
 			page, err := l.page(ctx)
 			var added, repeated int
 			if err == nil {
@@ -167,6 +175,18 @@ func (s *syncSession) incomplete() bool { return s.interrupted || len(s.shortfal
 func (s *syncSession) writePage(ctx context.Context, w *mirrorWriter, seen map[string]v1alpha1.ProvisioningState, page []v1alpha1.Mirror) (added, repeated int, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(pageWriters)
+	if w.plan != nil {
+		// A plan counts the page once it is whole, as the listing does: a page
+		// previewed again after a failure must not count twice.
+		pagePlan := *w
+		pagePlan.plan = &planTally{}
+		w = &pagePlan
+		defer func() {
+			if err == nil {
+				s.plan.merge(pagePlan.plan)
+			}
+		}()
+	}
 	names := make(map[string]v1alpha1.ProvisioningState, len(page))
 	for _, m := range page {
 		_, earlier := seen[m.GetName()]

@@ -39,10 +39,10 @@ func TestShortListReportedOnceAcrossResumes(t *testing.T) {
 		skipped: &skippedItems{},
 		lists:   []pageWalker{&scriptedWalk{total: 5}, &scriptedWalk{failFirst: 1}},
 	}
-	if err := s.run(t.Context(), nil); err == nil {
+	if err := s.run(t.Context(), &mirrorWriter{}); err == nil {
 		t.Fatal("the first run should stop at the failing list")
 	}
-	if err := s.run(t.Context(), nil); err != nil {
+	if err := s.run(t.Context(), &mirrorWriter{}); err != nil {
 		t.Fatalf("the resumed run: %v", err)
 	}
 	if len(s.shortfalls) != 1 || s.shortfalls[0].total != 5 {
@@ -69,5 +69,14 @@ func TestPlanTallyKeepsTheFirstNamesInOrder(t *testing.T) {
 		if p.creates.sample[i] != want[i] {
 			t.Fatalf("sample = %v, want %v", p.creates.sample, want)
 		}
+	}
+}
+
+func TestNamedOrganizationsAreReadOnceWhateverTheirCase(t *testing.T) {
+	n := namedOrganizations(nil, []v1alpha1.AzureOrganizationReference{
+		{ResourceGroup: "rg-1", Name: "Org"}, {ResourceGroup: "RG-1", Name: "org"}, {ResourceGroup: "rg-2", Name: "org"},
+	})
+	if len(n.refs) != 2 {
+		t.Errorf("refs = %v, want rg-1/Org and rg-2/org", n.refs)
 	}
 }

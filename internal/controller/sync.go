@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -72,6 +73,7 @@ func (r *CloudAccountReconciler) decide(ctx context.Context, acct *v1alpha1.Clou
 	if state.session, err = newSession(acct, secretVersion, provider, now); err != nil {
 		return nil, r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err), nil
 	}
+	state.session.lent = r.stillLent(acct)
 	beginSession(acct)
 	logf.FromContext(ctx).V(1).Info("sync started", "lists", len(state.session.lists))
 	return state.session, ctrl.Result{}, nil
@@ -97,6 +99,9 @@ func (r *CloudAccountReconciler) settle(ctx context.Context, acct *v1alpha1.Clou
 		return ctrl.Result{}, err
 	case stopsSession(err):
 		state.endSession()
+		if errors.Is(err, errNotLent) {
+			state.recordSecret("") // so the consent, when given again, counts as a change
+		}
 		return r.failed(acct, session, err), nil
 	}
 	return r.retrying(ctx, acct, session, "listing incomplete, nothing pruned", err), nil

@@ -57,6 +57,12 @@ func TestDue(t *testing.T) {
 			state: account{lastSecret: "", secretKnown: true}, wantDueOK: true},
 		{name: "after a restart the Secret counts as unchanged", acct: synced(nil), secret: "v1",
 			wantWait: 90 * time.Second},
+		{name: "after a restart, an account stalled on an unlent Secret is due", acct: synced(func(a *v1alpha1.CloudAccount) {
+			a.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonCredentialsNotLent}}
+		}), secret: "v1", wantDueOK: true},
+		{name: "after a restart, an account refused by the remote waits", acct: synced(func(a *v1alpha1.CloudAccount) {
+			a.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonUnauthorized}}
+		}), secret: "v1", wantWait: 90 * time.Second},
 		{name: "no next sync time is due", acct: synced(func(a *v1alpha1.CloudAccount) { a.Status.NextSyncTime = nil }),
 			secret: "v1", wantDueOK: true},
 		{name: "a past next sync time is due", acct: synced(func(a *v1alpha1.CloudAccount) { a.Status.NextSyncTime = &earlier }),

@@ -240,6 +240,24 @@ var _ = Describe("Credentials lent only with the Secret's consent", func() {
 		Expect(sim.ProviderRequests(cloudsim.ProviderConfluent)).To(BeNumerically(">", 0))
 	})
 
+	It("stops a sync in flight before its next page when the Secret withdraws its consent", func() {
+		cf := cloudFoundryCase()
+		slow := sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultSlow, Endpoint: cf.orgList, Page: 2, Delay: 3 * time.Second})
+		defer sim.ClearFaults()
+		sim.ResetStats()
+		acct := createAccount(cf, sim, cf.secret, nil)
+		defer deleteAccount(acct)
+		Eventually(func() int { return sim.FaultFired(slow) }).Should(Equal(1), "page 2 is being served, slowly")
+		secret := &corev1.Secret{}
+		key := client.ObjectKey{Namespace: operatorNamespace, Name: acct.Spec.CredentialsSecretRef.Name}
+		Expect(k8sClient.Get(suiteCtx, key, secret)).To(Succeed())
+		secret.Annotations[v1alpha1.AnnotationAccounts] = "someone-else"
+		Expect(k8sClient.Update(suiteCtx, secret)).To(Succeed())
+		waitNotLent(acct.Name, "add "+acct.Name)
+		Expect(sim.Count(cf.orgList)).To(Equal(2), "no page after the one in flight is asked for")
+		Expect(getAccount(acct.Name).Status.LastSyncTime).To(BeNil())
+	})
+
 	It("stalls an account whose Secret carries no annotation, sending nothing", func() {
 		sim.ResetStats()
 		acct := createAccountLending(pc, "ccloud-no-consent", "")
