@@ -1,6 +1,7 @@
 // Package devenv runs orgsync end to end on one machine: a local control plane
 // (envtest's kube-apiserver and etcd), the cloudsim remote-API simulator and the
-// operator's manager in-process. The demo and the benchmark are built on it.
+// operator's manager in-process, with the shipped defaults. The demo is built on it;
+// the benchmark (cmd/bench) runs the built binary instead.
 package devenv
 
 import (
@@ -19,7 +20,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -92,8 +92,8 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	e.Sim = cloudsim.New(opts.Sim)
 	e.Sim.StartTLS()
 
-	mgrCfg := rest.CopyConfig(cfg)
-	mgrCfg.QPS, mgrCfg.Burst = 500, 1000
+	// The shipped client-side limits, so the demo runs what users run.
+	mgrCfg := operator.DefaultFlags().RESTConfig(cfg)
 	mgrCfg.Wrap(e.Writes.Wrap)
 	mgr, err := operator.New(mgrCfg, operator.Options{
 		Namespace: Namespace,
