@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -49,6 +50,8 @@ type Options struct {
 // Env is a running environment.
 type Env struct {
 	Client client.Client
+	// Config is an admin's client configuration for the local control plane.
+	Config *rest.Config
 	Sim    *cloudsim.Server
 	Writes *WriteCounter
 	// Kubeconfig is the path of the written kubeconfig, if any.
@@ -71,6 +74,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start the control plane: %w", err)
 	}
+	e.Config = cfg
 	if e.Client, err = client.New(cfg, client.Options{Scheme: operator.NewScheme()}); err != nil {
 		e.Stop()
 		return nil, err
