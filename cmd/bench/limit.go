@@ -16,7 +16,8 @@ import (
 
 // The limit: how fast the API server takes the same objects from a bare client that
 // does nothing but write them, two writes each (a create, then the status), as many at
-// once as the best of several concurrencies allows, with no client-side rate limit.
+// once as the best of several concurrencies allows, with no client-side rate limit, as
+// the operator's service account (so in the same API Priority and Fairness level).
 
 // limitTry is one bare-client run at one concurrency.
 type limitTry struct {
@@ -54,7 +55,10 @@ func writeAll(ctx context.Context, crdDir string, mirrors []v1alpha1.Mirror, wor
 		return 0, err
 	}
 	defer env.Stop()
-	cfg := env.Config
+	cfg, _, err := operatorIdentity(ctx, env) // the operator's priority level, not an admin's
+	if err != nil {
+		return 0, err
+	}
 	cfg.QPS = -1 // no client-side limit: as fast as the server takes them
 	c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
 	if err != nil {

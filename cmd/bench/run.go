@@ -89,7 +89,15 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 	if err := os.WriteFile(caFile, sim.CertificatePEM(), 0o600); err != nil {
 		return nil, err
 	}
-	mgr, err := startManager(s.binary, env.Kubeconfig, caFile, filepath.Join(dir, "manager.log"), s.managerArgs)
+	_, kubeconfig, err := operatorIdentity(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	operatorKubeconfig := filepath.Join(dir, "operator.kubeconfig")
+	if err := os.WriteFile(operatorKubeconfig, kubeconfig, 0o600); err != nil {
+		return nil, err
+	}
+	mgr, err := startManager(s.binary, operatorKubeconfig, caFile, filepath.Join(dir, "manager.log"), s.managerArgs)
 	if err != nil {
 		return nil, err
 	}

@@ -279,6 +279,20 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
+// AddUser returns a client configuration and a kubeconfig for a user of the local
+// control plane (authenticated by a client certificate; what it may do is up to RBAC).
+func (e *Env) AddUser(name string, groups ...string) (*rest.Config, []byte, error) {
+	user, err := e.testEnv.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	return user.Config(), kubeconfig, nil
+}
+
 // writeKubeconfig writes a kubeconfig for an admin user of the local control plane.
 func writeKubeconfig(env *envtest.Environment, path string) error {
 	user, err := env.AddUser(envtest.User{Name: "demo-admin", Groups: []string{"system:masters"}}, nil)
