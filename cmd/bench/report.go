@@ -55,7 +55,7 @@ type report struct {
 // columns of the main table, and each result's cells.
 var mainColumns = []string{
 	"mirrors", "cold sync", "limit (in flight)", "operator/limit", "writes, cold", "writes, unchanged",
-	"list requests, unchanged (ceil(n/100))", "token calls", "unchanged sync", "CPU per unchanged sync",
+	"list requests, unchanged (ceil(n/100))", "other remote requests", "token calls", "unchanged sync", "CPU per unchanged sync",
 	"rename to mirror", "peak RSS", "peak Go heap", "Go heap after", "list API", "kubectl get",
 }
 
@@ -69,7 +69,7 @@ func (r *result) cells() []string {
 	return []string{
 		fmt.Sprint(r.world.mirrors), seconds(r.cold), fmt.Sprintf("%s (%d)", seconds(b.took), b.workers),
 		fmt.Sprintf("%.2f", r.ratio()), fmt.Sprint(r.coldWrites.total()), fmt.Sprint(r.unchangedWrites.total()),
-		fmt.Sprintf("%d (%d)", requests, want), fmt.Sprint(r.tokens), seconds(r.unchanged), seconds(r.unchangedCPU),
+		fmt.Sprintf("%d (%d)", requests, want), fmt.Sprint(r.otherRequests), fmt.Sprint(r.tokens), seconds(r.unchanged), seconds(r.unchangedCPU),
 		seconds(r.rename), mib(float64(r.peakRSS)), mib(r.peakHeap), mib(r.heapAfter), seconds(r.listAPI), seconds(r.listKubectl),
 	}
 }
@@ -171,7 +171,8 @@ What the columns measure:
   (status included), counted by the API server itself (` + "`apiserver_request_total`" + `),
   during the cold sync and during a requested resync of the unchanged lists.
 - **list requests**: the simulator's count of list requests during the unchanged resync,
-  against ceil(items/100) per listing; **token calls**: token requests in that resync.
+  against ceil(items/100) per listing; **other remote requests**: the rest but token
+  calls (discovery); **token calls**: token requests in that resync.
 - **CPU per unchanged sync**: the operator's user and system CPU time (` + "`/proc/PID/stat`" + `)
   during that resync of all three accounts.
 - **rename to mirror**: the last Confluent organization (the last page of its list) is

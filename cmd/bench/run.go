@@ -29,6 +29,9 @@ type result struct {
 	// the token requests it made.
 	requests map[cloudsim.Endpoint]int
 	tokens   int
+	// otherRequests are the resync's remote requests that are neither lists nor
+	// token calls (discovery, say).
+	otherRequests int
 	// unchanged is the wall time of the unchanged sync, unchangedCPU the operator's
 	// CPU time during it.
 	unchanged, unchangedCPU time.Duration
@@ -164,7 +167,7 @@ func measureUnchanged(ctx context.Context, env *devenv.Env, sim *cloudsim.Server
 		return err
 	}
 	counts := sim.Counts()
-	tokens := tokenRequests(sim)
+	tokens, all := tokenRequests(sim), apiRequests(sim)
 	cpu, err := mgr.cpu()
 	if err != nil {
 		return err
@@ -198,7 +201,15 @@ func measureUnchanged(ctx context.Context, env *devenv.Env, sim *cloudsim.Server
 		r.requests[l.endpoint] = sum(countsAfter[l.endpoint]) - sum(counts[l.endpoint])
 	}
 	r.tokens = tokenRequests(sim) - tokens
+	r.otherRequests = apiRequests(sim) - all
+	for _, n := range r.requests {
+		r.otherRequests -= n
+	}
 	return nil
+}
+
+func apiRequests(sim *cloudsim.Server) int {
+	return sim.ProviderRequests(cloudsim.ProviderConfluent) + sim.ProviderRequests(cloudsim.ProviderAzure) + sim.ProviderRequests(cloudsim.ProviderCloudFoundry)
 }
 
 func tokenRequests(sim *cloudsim.Server) int {
