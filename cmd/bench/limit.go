@@ -64,6 +64,11 @@ func writeAll(ctx context.Context, crdDir string, mirrors []v1alpha1.Mirror, wor
 	if err != nil {
 		return 0, err
 	}
+	// The operator's run starts once the operator is up; start this one once the API
+	// server serves mirrors too.
+	if err := c.List(ctx, &v1alpha1.OrganizationList{}, client.Limit(1)); err != nil {
+		return 0, err
+	}
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
