@@ -57,7 +57,7 @@ func main() {
 
 	machine := describeMachine()
 	started := time.Now().UTC()
-	var results []*result
+	results := make([]*result, 0, len(sizes))
 	for _, n := range sizes {
 		r, err := measure(ctx, s, n)
 		if err != nil {

@@ -85,10 +85,18 @@ func (m *manager) waitReady() error {
 func (m *manager) stop() {
 	_ = m.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-m.exited:
+	case err := <-m.exited:
+		logExit(err)
 	case <-time.After(30 * time.Second):
 		_ = m.cmd.Process.Kill()
-		<-m.exited
+		logExit(<-m.exited)
+	}
+}
+
+// logExit reports a manager that did not exit cleanly; its log says why.
+func logExit(err error) {
+	if err != nil {
+		progress("the manager exited: %v", err)
 	}
 }
 
