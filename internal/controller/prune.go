@@ -88,8 +88,9 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 }
 
 // mirrorsOf lists the account's mirrors of both kinds from the cache. They are the
-// cache's own objects, not copies (a copy of every mirror at every prune would double
-// the operator's peak memory): read them, and deep-copy one before changing it.
+// cache's own objects, not copies (a copy of every mirror at every prune would add a
+// second copy of the account's mirrors to the operator's peak memory): read them, and
+// deep-copy one before changing it.
 func (r *CloudAccountReconciler) mirrorsOf(ctx context.Context, account string) ([]v1alpha1.Mirror, error) {
 	sel := client.MatchingLabels{v1alpha1.LabelAccount: account}
 	var orgs v1alpha1.OrganizationList

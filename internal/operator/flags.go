@@ -35,7 +35,7 @@ type Flags struct {
 // The client-side limit is off: the API server protects itself with API Priority and
 // Fairness, which queues the operator's requests in its own flow when the server is
 // busy. A client-side limit of 50 QPS made a cold sync of 20,000 mirrors take 16 times
-// as long as the API server needed (docs/benchmarks.md).
+// as long as the API server needed (docs/performance.md).
 func DefaultFlags() Flags {
 	return Flags{
 		MetricsAddr:        "0",
