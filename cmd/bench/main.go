@@ -1,221 +1,102 @@
-// Command bench measures orgsync against the simulator and prints a table: for each
-// provider and list size, the first sync and an unchanged second sync, with wall time,
-// writes to the API server (counted on the wire) and remote requests (counted by the
-// simulator). It also measures the per-object pattern of general-purpose operators —
-// one GET per organization — against the same simulated Azure Resource Manager.
+// Command bench measures the operator as users run it: the built binary with its
+// shipped defaults, against a local API server (envtest's kube-apiserver and etcd) and
+// the cloudsim simulator. For each size it measures a cold sync of one Confluent account
+// (organizations and connect clusters in ten environments), one Azure and one Cloud
+// Foundry account, an unchanged resync, one remote rename, the operator's memory and
+// CPU, and, in the same run, the limit: a bare client writing the same objects as fast
+// as the API server takes them. It prints one table and writes it to docs/benchmarks.md.
 //
-//	make bench                     # or: KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh) go run ./cmd/bench -sizes 1000,10000
+//	make bench                     # or: go build -o bin/orgsync . && KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh) go run ./cmd/bench -manager bin/orgsync
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"text/tabwriter"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap/zapcore"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-
-	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
-	"github.com/orgsync/orgsync/internal/cloudsim"
-	"github.com/orgsync/orgsync/internal/devenv"
 )
 
-type row struct {
-	provider                      v1alpha1.Provider
-	items                         int
-	firstTook, secondTook         time.Duration
-	firstWrites, secondWrites     int
-	firstRequests, secondRequests int
-}
-
 func main() {
-	sizesFlag := flag.String("sizes", "1000,10000", "Comma-separated numbers of organizations per provider.")
-	baseline := flag.Bool("baseline", true, "Also measure one GET per Azure organization (the per-object pattern).")
+	sizesFlag := flag.String("sizes", "1000,10000,20000", "Comma-separated numbers of mirrors in all.")
+	binary := flag.String("manager", "bin/orgsync", "The operator's built binary (go build -o bin/orgsync .).")
+	managerArgs := flag.String("manager-args", "", "Extra flags for the operator, space-separated, for comparisons only (say --kube-api-qps=50); the default run passes none.")
+	workersFlag := flag.String("limit-workers", "8,16,32,64", "Requests in flight for the bare client's tries; the best try is the limit.")
+	out := flag.String("out", "docs/benchmarks.md", "Where to write the results as Markdown (empty: nowhere).")
+	workDir := flag.String("work-dir", "bin/bench", "Where each size keeps its kubeconfig, the operator's log and its heap profile.")
+	timeout := flag.Duration("timeout", 40*time.Minute, "Limit for each size.")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
-	fields := strings.Split(*sizesFlag, ",")
-	sizes := make([]int, 0, len(fields))
-	for _, s := range fields {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 {
-			fmt.Fprintf(os.Stderr, "bench: bad size %q\n", s)
-			os.Exit(2)
-		}
-		sizes = append(sizes, n)
+
+	sizes, err := positiveInts(*sizesFlag)
+	if err != nil {
+		fail(2, err)
 	}
-	var rows []row
-	var baselines []baselineResult
+	workers, err := positiveInts(*workersFlag)
+	if err != nil {
+		fail(2, err)
+	}
+	if _, err := os.Stat(*binary); err != nil {
+		fail(2, fmt.Errorf("the operator's binary: %w (build it with: go build -o %s .)", err, *binary))
+	}
+	s := settings{
+		binary: *binary, crdDir: filepath.Join("config", "crd", "bases"), outDir: *workDir,
+		managerArgs: strings.Fields(*managerArgs), limitWorkers: workers, timeout: *timeout,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	machine := describeMachine()
+	started := time.Now().UTC()
+	results := make([]*result, 0, len(sizes))
 	for _, n := range sizes {
-		r, b, err := measure(n, *baseline)
+		r, err := measure(ctx, s, n)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
+			fail(1, fmt.Errorf("%d mirrors: %w", n, err))
 		}
-		rows = append(rows, r...)
-		if b != nil {
-			baselines = append(baselines, *b)
+		results = append(results, r)
+	}
+	machine.loadAfter = loadAverage()
+	rep := report{results: results, machine: machine, started: started, command: commandLine(), managerArgs: s.managerArgs}
+	fmt.Print(rep.text())
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(rep.markdown()), 0o644); err != nil {
+			fail(1, err)
 		}
+		fmt.Fprintln(os.Stderr, "bench: wrote", *out)
 	}
-	print(rows, baselines)
 }
 
-// measure runs one fresh environment holding n organizations per provider (and n
-// Confluent connect clusters across two environments).
-func measure(n int, withBaseline bool) ([]row, *baselineResult, error) {
-	ctx := context.Background()
-	env, err := devenv.Start(ctx, devenv.Options{
-		CRDDir: filepath.Join("config", "crd", "bases"),
-		Sim: cloudsim.Config{
-			Seed:         7,
-			Confluent:    cloudsim.ConfluentConfig{Organizations: n, ConnectClustersPerEnvironment: (n + 1) / 2, RateLimit: cloudsim.Window{Disabled: true}},
-			Azure:        cloudsim.AzureConfig{OrganizationsPerSubscription: n},
-			CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: n, RateLimit: cloudsim.Window{Disabled: true}},
-		},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	defer env.Stop()
-	var rows []row
-	for _, p := range []v1alpha1.Provider{v1alpha1.ProviderConfluentCloud, v1alpha1.ProviderAzure, v1alpha1.ProviderCloudFoundry} {
-		r, err := syncTwice(ctx, env, p, n)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s with %d items: %w", p, n, err)
+func positiveInts(list string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad number %q", f)
 		}
-		rows = append(rows, r)
+		out = append(out, n)
 	}
-	if !withBaseline {
-		return rows, nil, nil
-	}
-	env.Sim.ResetRateLimits()
-	b := perObjectGets(env.Sim, n)
-	return rows, &b, nil
+	return out, nil
 }
 
-func syncTwice(ctx context.Context, env *devenv.Env, p v1alpha1.Provider, n int) (row, error) {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
-	defer cancel()
-	name := strings.ToLower(string(p))
-	spec, creds := devenv.AccountSpec(env.Sim, p)
-	r := row{provider: p, items: n}
-
-	writes, requests := env.Writes.MirrorWrites(), env.Sim.ProviderRequests(providerOf(p))
-	start := time.Now()
-	if err := env.CreateAccount(ctx, name, spec, creds); err != nil {
-		return r, err
+// commandLine is how the run was started: make's command when make started it.
+func commandLine() string {
+	if c := os.Getenv("BENCH_COMMAND"); c != "" {
+		return c
 	}
-	if _, err := env.WaitSynced(ctx, name, ""); err != nil {
-		return r, err
-	}
-	r.firstTook = time.Since(start)
-	r.firstWrites = env.Writes.MirrorWrites() - writes
-	r.firstRequests = env.Sim.ProviderRequests(providerOf(p)) - requests
-
-	writes, requests = env.Writes.MirrorWrites(), env.Sim.ProviderRequests(providerOf(p))
-	start = time.Now()
-	token, err := env.RequestSync(ctx, name)
-	if err != nil {
-		return r, err
-	}
-	if _, err := env.WaitSynced(ctx, name, token); err != nil {
-		return r, err
-	}
-	r.secondTook = time.Since(start)
-	r.secondWrites = env.Writes.MirrorWrites() - writes
-	r.secondRequests = env.Sim.ProviderRequests(providerOf(p)) - requests
-	return r, nil
+	return "go run ./cmd/bench " + strings.Join(os.Args[1:], " ")
 }
 
-func providerOf(p v1alpha1.Provider) cloudsim.Provider {
-	switch p {
-	case v1alpha1.ProviderConfluentCloud:
-		return cloudsim.ProviderConfluent
-	case v1alpha1.ProviderAzure:
-		return cloudsim.ProviderAzure
-	}
-	return cloudsim.ProviderCloudFoundry
-}
-
-type baselineResult struct {
-	items, requests, throttled int
-	took                       time.Duration
-}
-
-// perObjectGets reads every Azure organization with its own GET (Organization - Get),
-// eight at a time, waiting out 429s as Retry-After says: what a per-object reconciler
-// costs the remote API on every resync.
-func perObjectGets(sim *cloudsim.Server, n int) baselineResult {
-	cfg := sim.Config()
-	sub := cfg.Azure.Subscriptions[0]
-	token := cfg.Azure.Credentials[0].Token
-	client := &http.Client{Transport: devenv.Trusting(sim), Timeout: 30 * time.Second}
-	orgs := sim.AzureOrganizations(sub).Items()
-	var requests, throttled atomic.Int64
-	work := make(chan cloudsim.AzureOrganization)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for o := range work {
-				url := fmt.Sprintf("%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Confluent/organizations/%s?api-version=%s",
-					sim.URL(), sub, o.ResourceGroup, o.Name, cloudsim.AzureAPIVersion)
-				for {
-					req, _ := http.NewRequest(http.MethodGet, url, nil)
-					req.Header.Set("Authorization", "Bearer "+token)
-					resp, err := client.Do(req)
-					requests.Add(1)
-					if err != nil {
-						continue
-					}
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusTooManyRequests {
-						break
-					}
-					throttled.Add(1)
-					wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-					time.Sleep(time.Duration(max(wait, 1)) * time.Second)
-				}
-			}
-		}()
-	}
-	for _, o := range orgs {
-		work <- o
-	}
-	close(work)
-	wg.Wait()
-	return baselineResult{items: n, requests: int(requests.Load()), throttled: int(throttled.Load()), took: time.Since(start)}
-}
-
-func print(rows []row, baselines []baselineResult) {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "provider\titems\tfirst sync\tmirror writes\tremote requests\tsecond sync\tmirror writes\tremote requests\t")
-	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%d\t%s\t%d\t%d\t\n", r.provider, r.items,
-			r.firstTook.Round(time.Millisecond), r.firstWrites, r.firstRequests,
-			r.secondTook.Round(time.Millisecond), r.secondWrites, r.secondRequests)
-	}
-	w.Flush()
-	if len(baselines) == 0 {
-		return
-	}
-	fmt.Println("\nPer-object pattern, one Azure Organization - Get per item (8 at a time, ARM's 250-read bucket refilled at 25/s):")
-	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "items\tremote requests\tof them 429\twall time\t")
-	for _, b := range baselines {
-		fmt.Fprintf(w, "%d\t%d\t%d\t%s\t\n", b.items, b.requests, b.throttled, b.took.Round(time.Millisecond))
-	}
-	w.Flush()
-	fmt.Println("\nremote requests count list (and discovery) calls, not token calls; writes count POST/PUT/PATCH/DELETE to Organizations and ConnectClusters.")
+func fail(code int, err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(code)
 }

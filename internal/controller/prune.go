@@ -101,15 +101,18 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 	return outcome, nil
 }
 
-// mirrorsOf lists the account's mirrors of both kinds from the cache.
+// mirrorsOf lists the account's mirrors of both kinds from the cache. They are the
+// cache's own objects, not copies (a copy of every mirror at every prune would add a
+// second copy of the account's mirrors to the operator's peak memory): read them, and
+// deep-copy one before changing it.
 func (r *CloudAccountReconciler) mirrorsOf(ctx context.Context, account string) ([]v1alpha1.Mirror, error) {
 	sel := client.MatchingLabels{v1alpha1.LabelAccount: account}
 	var orgs v1alpha1.OrganizationList
-	if err := r.List(ctx, &orgs, sel); err != nil {
+	if err := r.List(ctx, &orgs, sel, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	var ccs v1alpha1.ConnectClusterList
-	if err := r.List(ctx, &ccs, sel); err != nil {
+	if err := r.List(ctx, &ccs, sel, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	out := make([]v1alpha1.Mirror, 0, len(orgs.Items)+len(ccs.Items))
@@ -125,9 +128,10 @@ func (r *CloudAccountReconciler) mirrorsOf(ctx context.Context, account string) 
 // markNotFound flags vanished items instead of deleting them (spec.prune: false); in
 // Plan mode it only records the marks a sync would write.
 func (r *CloudAccountReconciler) markNotFound(ctx context.Context, stale []v1alpha1.Mirror, plan *planTally) error {
-	for _, m := range stale {
-		kind := kindOf(r.Scheme, m)
-		before := m.DeepCopyObject().(client.Object)
+	for _, cached := range stale {
+		kind := kindOf(r.Scheme, cached)
+		before := cached.DeepCopyObject().(client.Object)
+		m := cached.DeepCopyObject().(v1alpha1.Mirror) // the cache's object is shared
 		conds := m.GetConditions()
 		notFoundRemotelyConditions(&conds, m.GetGeneration())
 		m.SetConditions(conds)

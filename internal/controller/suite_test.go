@@ -11,7 +11,6 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -74,8 +73,7 @@ var _ = BeforeSuite(func() {
 	bigSim.StartTLS()
 
 	// The manager's requests go through writes, which counts what reaches the API server.
-	mgrCfg := rest.CopyConfig(cfg)
-	mgrCfg.QPS, mgrCfg.Burst = 500, 1000
+	mgrCfg := operator.DefaultFlags().RESTConfig(cfg)
 	mgrCfg.Wrap(writes.Wrap)
 	mgr, err := operator.New(mgrCfg, operator.Options{
 		Namespace: operatorNamespace,

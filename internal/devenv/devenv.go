@@ -1,6 +1,7 @@
 // Package devenv runs orgsync end to end on one machine: a local control plane
 // (envtest's kube-apiserver and etcd), the cloudsim remote-API simulator and the
-// operator's manager in-process. The demo and the benchmark are built on it.
+// operator's manager in-process, with the shipped defaults. The demo is built on it;
+// the benchmark (cmd/bench) runs the built binary instead.
 package devenv
 
 import (
@@ -49,6 +50,8 @@ type Options struct {
 // Env is a running environment.
 type Env struct {
 	Client client.Client
+	// Config is an admin's client configuration for the local control plane.
+	Config *rest.Config
 	Sim    *cloudsim.Server
 	Writes *WriteCounter
 	// Kubeconfig is the path of the written kubeconfig, if any.
@@ -71,6 +74,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start the control plane: %w", err)
 	}
+	e.Config = cfg
 	if e.Client, err = client.New(cfg, client.Options{Scheme: operator.NewScheme()}); err != nil {
 		e.Stop()
 		return nil, err
@@ -92,8 +96,8 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	e.Sim = cloudsim.New(opts.Sim)
 	e.Sim.StartTLS()
 
-	mgrCfg := rest.CopyConfig(cfg)
-	mgrCfg.QPS, mgrCfg.Burst = 500, 1000
+	// The shipped client-side limits, so the demo runs what users run.
+	mgrCfg := operator.DefaultFlags().RESTConfig(cfg)
 	mgrCfg.Wrap(e.Writes.Wrap)
 	mgr, err := operator.New(mgrCfg, operator.Options{
 		Namespace: Namespace,
@@ -278,6 +282,20 @@ func resourceOf(path string) string {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// AddUser returns a client configuration and a kubeconfig for a user of the local
+// control plane (authenticated by a client certificate; what it may do is up to RBAC).
+func (e *Env) AddUser(name string, groups ...string) (*rest.Config, []byte, error) {
+	user, err := e.testEnv.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	return user.Config(), kubeconfig, nil
+}
 
 // writeKubeconfig writes a kubeconfig for an admin user of the local control plane.
 func writeKubeconfig(env *envtest.Environment, path string) error {

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// machine describes where a run ran; timings mean little without it.
+type machine struct {
+	cpus                           int
+	memory, kernel, goVersion      string
+	loadBefore, loadAfter, kubectl string
+}
+
+func describeMachine() machine {
+	m := machine{cpus: runtime.NumCPU(), goVersion: runtime.Version(), loadBefore: loadAverage(), kubectl: "none on PATH"}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		m.memory = fmt.Sprintf("%.1f GiB", float64(procStatusBytes(string(data), "MemTotal"))/(1<<30))
+	}
+	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.kernel = strings.TrimSpace(string(data))
+	}
+	if out, err := exec.Command("kubectl", "version", "--client").Output(); err == nil {
+		m.kubectl = strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	}
+	return m
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+type report struct {
+	results     []*result
+	machine     machine
+	started     time.Time
+	command     string
+	managerArgs []string
+}
+
+// columns of the main table, and each result's cells.
+var mainColumns = []string{
+	"mirrors", "cold sync", "limit (in flight)", "operator/limit", "writes, cold", "writes, unchanged",
+	"list requests, unchanged (ceil(n/100))", "other remote requests", "token calls", "unchanged sync", "CPU per unchanged sync",
+	"rename to mirror", "peak RSS", "peak Go heap", "Go heap after", "list API", "kubectl get",
+}
+
+func (r *result) cells() []string {
+	b := best(r.limit)
+	requests, want := 0, 0
+	for _, l := range r.world.lists() {
+		requests += r.requests[l.endpoint]
+		want += l.pages()
+	}
+	return []string{
+		fmt.Sprint(r.world.mirrors), seconds(r.cold), fmt.Sprintf("%s (%d)", seconds(b.took), b.workers),
+		fmt.Sprintf("%.2f", r.ratio()), fmt.Sprint(r.coldWrites.total()), fmt.Sprint(r.unchangedWrites.total()),
+		fmt.Sprintf("%d (%d)", requests, want), fmt.Sprint(r.otherRequests), fmt.Sprint(r.tokens), seconds(r.unchanged), seconds(r.unchangedCPU),
+		seconds(r.rename), mib(float64(r.peakRSS)), mib(r.peakHeap), mib(r.heapAfter), seconds(r.listAPI), seconds(r.listKubectl),
+	}
+}
+
+func seconds(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+func mib(b float64) string { return fmt.Sprintf("%.0f MiB", b/(1<<20)) }
+
+// text is the report for a terminal.
+func (rep report) text() string {
+	var sb strings.Builder
+	w := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, strings.Join(mainColumns, "\t"))
+	for _, r := range rep.results {
+		fmt.Fprintln(w, strings.Join(r.cells(), "\t"))
+	}
+	w.Flush()
+	sb.WriteString("\nRemote list requests of the unchanged sync, by list (want: ceil(items/100) per listing):\n")
+	w = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "mirrors\tlist\tlistings\titems each\trequests\twant")
+	for _, r := range rep.results {
+		for _, l := range r.world.lists() {
+			fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%d\t%d\n", r.world.mirrors, l.name, l.lists, l.items, r.requests[l.endpoint], l.pages())
+		}
+	}
+	w.Flush()
+	sb.WriteString("\nThe bare client's tries (each in a fresh control plane):\n")
+	w = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "mirrors\tin flight\twall time\twrites per second")
+	for _, r := range rep.results {
+		for _, t := range r.limit {
+			fmt.Fprintf(w, "%d\t%d\t%s\t%.0f\n", r.world.mirrors, t.workers, seconds(t.took), float64(2*r.world.mirrors)/t.took.Seconds())
+		}
+	}
+	w.Flush()
+	return sb.String()
+}
+
+// markdown is the report for docs/benchmarks.md.
+func (rep report) markdown() string {
+	var sb strings.Builder
+	m := rep.machine
+	sb.WriteString("# Benchmarks\n\n")
+	sb.WriteString("Written by `make bench` (`cmd/bench`); do not edit by hand. What the figures mean, and the\n")
+	sb.WriteString("decisions taken from them, are in [performance.md](performance.md).\n\n")
+	fmt.Fprintf(&sb, "- date: %s\n", rep.started.Format(time.RFC3339))
+	fmt.Fprintf(&sb, "- command: `%s`\n", rep.command)
+	if len(rep.managerArgs) > 0 {
+		fmt.Fprintf(&sb, "- operator flags beyond the defaults: `%s` (a comparison run)\n", strings.Join(rep.managerArgs, " "))
+	} else {
+		sb.WriteString("- operator: the built binary with its shipped defaults (only kubeconfig, namespace and loopback metrics and pprof listeners given)\n")
+	}
+	fmt.Fprintf(&sb, "- machine: %d CPUs, %s memory, Linux %s, %s, %s\n", m.cpus, m.memory, m.kernel, m.goVersion, m.kubectl)
+	fmt.Fprintf(&sb, "- load average (1, 5, 15 min): %s at the start, %s at the end\n\n", m.loadBefore, m.loadAfter)
+
+	sb.WriteString("| " + strings.Join(mainColumns, " | ") + " |\n")
+	sb.WriteString(strings.Repeat("|---", len(mainColumns)) + "|\n")
+	for _, r := range rep.results {
+		sb.WriteString("| " + strings.Join(r.cells(), " | ") + " |\n")
+	}
+	sb.WriteString("\nRemote list requests of the unchanged sync, by list:\n\n")
+	sb.WriteString("| mirrors | list | listings | items each | requests | ceil(items/100) per listing |\n|---|---|---|---|---|---|\n")
+	for _, r := range rep.results {
+		for _, l := range r.world.lists() {
+			fmt.Fprintf(&sb, "| %d | %s | %d | %d | %d | %d |\n", r.world.mirrors, l.name, l.lists, l.items, r.requests[l.endpoint], l.pages())
+		}
+	}
+	sb.WriteString("\nThe bare client's tries, each in a fresh control plane; the fastest is the limit:\n\n")
+	sb.WriteString("| mirrors | in flight | wall time | writes per second |\n|---|---|---|---|\n")
+	for _, r := range rep.results {
+		for _, t := range r.limit {
+			fmt.Fprintf(&sb, "| %d | %d | %s | %.0f |\n", r.world.mirrors, t.workers, seconds(t.took), float64(2*r.world.mirrors)/t.took.Seconds())
+		}
+	}
+	sb.WriteString(columnNotes)
+	return sb.String()
+}
+
+const columnNotes = `
+What the columns measure:
+
+- **mirrors**: all mirrors of the run: 40% Confluent organizations and 40% connect
+  clusters in ten environments (one Confluent account), 10% Azure organizations and 10%
+  Cloud Foundry organizations (one account each). cloudsim serves them over TLS on
+  127.0.0.1; Confluent's and Cloud Foundry's rate budgets are off, ARM's read bucket is
+  at its default.
+- **cold sync**: from the creation of the three accounts until every mirror exists with
+  its status (each account reports a complete sync, and a list of the mirrors finds every
+  one with its Ready condition).
+- **limit**: a bare client in the same run writing the same objects (names, labels,
+  owner, spec, status), a create and then a status update each, with no client-side rate
+  limit, at each concurrency of ` + "`-limit-workers`" + ` into a fresh control plane; the fastest try.
+- **writes**: POST, PUT, PATCH and DELETE requests to organizations and connectclusters
+  (status included), counted by the API server itself (` + "`apiserver_request_total`" + `),
+  during the cold sync and during a requested resync of the unchanged lists.
+- **list requests**: the simulator's count of list requests during the unchanged resync,
+  against ceil(items/100) per listing; **other remote requests**: the rest but token
+  calls (discovery); **token calls**: token requests in that resync.
+- **CPU per unchanged sync**: the operator's user and system CPU time (` + "`/proc/PID/stat`" + `)
+  during that resync of all three accounts.
+- **rename to mirror**: the last Confluent organization (the last page of its list) is
+  renamed and a sync requested (` + "`cloud.orgsync.io/sync-requested-at`" + `), until its mirror
+  shows the new name. Without the request, the sync interval (5 minutes by default)
+  decides.
+- **peak RSS**: the operator's VmHWM at the end of the size's run; **peak Go heap**: the
+  highest ` + "`go_memstats_heap_inuse_bytes`" + ` sampled every 0.5 s; **Go heap after**: the same at
+  the end. Each size runs a fresh operator process, whose heap profile is left in
+  ` + "`bin/bench/<mirrors>/heap.pprof`" + `.
+- **list API**: one unpaged GET of every organization from the API server; **kubectl get**:
+  ` + "`kubectl get organizations`" + ` as a user types it (pages of 500, the server's table).
+`
