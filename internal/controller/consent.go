@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 )
@@ -36,13 +35,12 @@ var errNotLent = errors.New("credentials no longer lent")
 // stillLent checks the Secret's consent again, from the cache, between the pages of a
 // session: withdrawing it stops a sync in flight before its next remote request.
 func (r *CloudAccountReconciler) stillLent(acct *v1alpha1.CloudAccount) func(context.Context) error {
-	name, account := acct.Spec.CredentialsSecretRef.Name, acct.Name
 	return func(ctx context.Context) error {
-		secret := &corev1.Secret{}
-		if err := r.Get(ctx, types.NamespacedName{Namespace: r.Namespace, Name: name}, secret); err != nil {
-			return fmt.Errorf("%w: read secret %s/%s: %w", errNotLent, r.Namespace, name, err)
+		secret, err := r.credentials(ctx, acct)
+		if err == nil {
+			err = lendsTo(secret, acct.Name)
 		}
-		if err := lendsTo(secret, account); err != nil {
+		if err != nil {
 			return fmt.Errorf("%w: %w", errNotLent, err)
 		}
 		return nil
