@@ -77,6 +77,18 @@ func (st *account) recordSecret(version string) {
 	st.lastSecret, st.secretKnown = version, true
 }
 
+// resumeOrSchedule returns the session in flight when it still lists what the account
+// asks for. Otherwise it ends that session and says whether a new one should start
+// now, or how long until one should.
+func (st *account) resumeOrSchedule(acct *v1alpha1.CloudAccount, secretVersion string, now time.Time) (session *syncSession, wait time.Duration, start bool) {
+	if s := st.session; s != nil && s.resumable(acct, secretVersion) {
+		return s, 0, false
+	}
+	st.endSession() // none, or the spec or credentials changed under it
+	wait, start = st.due(acct, secretVersion, now)
+	return nil, wait, start
+}
+
 // due says whether a new sync should start now, or how long until it should.
 func (st *account) due(acct *v1alpha1.CloudAccount, secretVersion string, now time.Time) (time.Duration, bool) {
 	switch {

@@ -62,7 +62,6 @@ type CloudAccountReconciler struct {
 	Namespace string
 	// MaxConcurrentReconciles is how many accounts sync at once (default 4).
 	MaxConcurrentReconciles int
-	now                     func() time.Time
 
 	accounts accounts
 }
@@ -111,7 +110,7 @@ func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	if acct.Spec.Suspend {
 		r.accounts.get(acct).endSession()
-		suspended(acct)
+		r.suspended(acct)
 		return ctrl.Result{}, nil
 	}
 	return r.sync(ctx, acct)

@@ -19,28 +19,43 @@ import (
 func lendsTo(secret *corev1.Secret, account string) error {
 	value, ok := secret.Annotations[v1alpha1.AnnotationAccounts]
 	if !ok {
-		return fmt.Errorf("secret %s/%s does not lend its credentials to any account: annotate it with %s: %s",
-			secret.Namespace, secret.Name, v1alpha1.AnnotationAccounts, account)
+		return notLentError{fmt.Errorf("secret %s/%s does not lend its credentials to any account: annotate it with %s: %s",
+			secret.Namespace, secret.Name, v1alpha1.AnnotationAccounts, account)}
 	}
 	if !slices.Contains(consentingAccounts(value), account) {
-		return fmt.Errorf("secret %s/%s does not lend its credentials to account %s: its annotation %s names %q; add %s to it",
-			secret.Namespace, secret.Name, account, v1alpha1.AnnotationAccounts, value, account)
+		return notLentError{fmt.Errorf("secret %s/%s does not lend its credentials to account %s: its annotation %s names %q; add %s to it",
+			secret.Namespace, secret.Name, account, v1alpha1.AnnotationAccounts, value, account)}
 	}
 	return nil
 }
 
-// errNotLent stops a session whose Secret stopped lending it its credentials.
+// errNotLent marks a Secret that does not lend the account its credentials; it also
+// stops a session whose Secret stopped lending them.
 var errNotLent = errors.New("credentials no longer lent")
+
+// notLentError matches errNotLent and keeps its own text.
+type notLentError struct{ error }
+
+func (e notLentError) Unwrap() error      { return e.error }
+func (notLentError) Is(target error) bool { return target == errNotLent }
+
+// lentCredentials reads the account's Secret and checks its consent.
+func (r *CloudAccountReconciler) lentCredentials(ctx context.Context, acct *v1alpha1.CloudAccount) (*corev1.Secret, error) {
+	secret, err := r.credentials(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	if err := lendsTo(secret, acct.Name); err != nil {
+		return nil, err
+	}
+	return secret, nil
+}
 
 // stillLent checks the Secret's consent again, from the cache, between the pages of a
 // session: withdrawing it stops a sync in flight before its next remote request.
 func (r *CloudAccountReconciler) stillLent(acct *v1alpha1.CloudAccount) func(context.Context) error {
 	return func(ctx context.Context) error {
-		secret, err := r.credentials(ctx, acct)
-		if err == nil {
-			err = lendsTo(secret, acct.Name)
-		}
-		if err != nil {
+		if _, err := r.lentCredentials(ctx, acct); err != nil {
 			return fmt.Errorf("%w: %w", errNotLent, err)
 		}
 		return nil

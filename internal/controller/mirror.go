@@ -1,42 +1,16 @@
 package controller
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/tools/events"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/cloud"
-	"github.com/orgsync/orgsync/internal/metrics"
 )
-
-// mirrorWriter creates and patches one account's mirrors, writing only what differs
-// from the cache.
-type mirrorWriter struct {
-	client client.Client
-	// reader reads past the cache, which holds only mirrors with the account label.
-	reader   client.Reader
-	scheme   *runtime.Scheme
-	recorder events.EventRecorder
-	acct     *v1alpha1.CloudAccount
-	// plan, in Plan mode, receives what would be written; nothing is.
-	plan *planTally
-}
 
 // desiredOrganization is the mirror of one remote organization, status included.
 func desiredOrganization(acct *v1alpha1.CloudAccount, org cloud.Organization) *v1alpha1.Organization {
@@ -150,145 +124,6 @@ func notFoundRemotelyConditions(conds *[]metav1.Condition, generation int64) {
 	meta.RemoveStatusCondition(conds, v1alpha1.ConditionReconciling)
 }
 
-// Mirror kinds, as metrics and events name them.
-const (
-	kindOrganization   = "Organization"
-	kindConnectCluster = "ConnectCluster"
-)
-
-// errNameTaken means a mirror's name is held by an object with another spec (made by
-// hand, or by a mirror of another account or item).
-var errNameTaken = errors.New("name taken")
-
-// ensure makes the mirror match desired: a create plus a status write for a new item,
-// a label or status patch when those changed, nothing otherwise.
-func (w *mirrorWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error {
-	if w.plan != nil {
-		return w.preview(ctx, desired)
-	}
-	existing, err := w.existing(ctx, desired)
-	if err != nil || existing == nil {
-		return err
-	}
-	if !existing.SameItem(desired) {
-		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, w.kindOf(desired), desired.GetName())
-	}
-	if err := w.ensureLabels(ctx, existing, desired); err != nil {
-		return err
-	}
-	return w.ensureStatus(ctx, existing, desired)
-}
-
-// preview records in the plan what ensure would write for desired, writing nothing.
-// A mirror missing from the cache counts as a create: the rare one that exists
-// without its account label would take a label patch instead.
-func (w *mirrorWriter) preview(ctx context.Context, desired v1alpha1.Mirror) error {
-	existing, err := w.newMirror(desired)
-	if err != nil {
-		return err
-	}
-	err = w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
-	switch {
-	case apierrors.IsNotFound(err):
-		w.plan.create(desired.GetName())
-		return nil
-	case err != nil:
-		return fmt.Errorf("get %s %s: %w", w.kindOf(desired), desired.GetName(), err)
-	case !existing.SameItem(desired):
-		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, w.kindOf(desired), desired.GetName())
-	}
-	relabel := !maps.Equal(existing.GetLabels(), mergedLabels(existing.GetLabels(), desired.GetLabels()))
-	if _, restatus := statusFor(existing, desired); relabel || restatus {
-		w.plan.update(desired.GetName())
-	}
-	return nil
-}
-
-// existing reads the mirror desired names, creating it when there is none (then it
-// returns nil: nothing is left to do).
-func (w *mirrorWriter) existing(ctx context.Context, desired v1alpha1.Mirror) (v1alpha1.Mirror, error) {
-	key := client.ObjectKeyFromObject(desired)
-	existing, err := w.newMirror(desired)
-	if err != nil {
-		return nil, err
-	}
-	err = w.client.Get(ctx, key, existing)
-	if apierrors.IsNotFound(err) {
-		err = w.create(ctx, desired)
-		if !apierrors.IsAlreadyExists(err) {
-			return nil, err
-		}
-		// It exists, but the cache does not hold it: someone removed its account
-		// label. Read it directly; ensureLabels puts the label back.
-		err = w.reader.Get(ctx, key, existing)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get %s %s: %w", w.kindOf(desired), key.Name, err)
-	}
-	return existing, nil
-}
-
-// ensureLabels adds the labels desired has and existing lacks.
-func (w *mirrorWriter) ensureLabels(ctx context.Context, existing, desired v1alpha1.Mirror) error {
-	labels := mergedLabels(existing.GetLabels(), desired.GetLabels())
-	if maps.Equal(existing.GetLabels(), labels) {
-		return nil
-	}
-	before := existing.DeepCopyObject().(client.Object)
-	existing.SetLabels(labels)
-	if err := w.client.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("label %s %s: %w", w.kindOf(existing), existing.GetName(), err)
-	}
-	metrics.APIServerWrites.WithLabelValues("patch", w.kindOf(existing)).Inc()
-	return nil
-}
-
-// ensureStatus patches existing's status when desired's observed fields or the
-// conditions for its state differ. The conditions are existing's, updated for the
-// state, so unchanged ones keep their lastTransitionTime.
-func (w *mirrorWriter) ensureStatus(ctx context.Context, existing, desired v1alpha1.Mirror) error {
-	want, changed := statusFor(existing, desired)
-	if !changed {
-		return nil
-	}
-	if err := w.client.Status().Patch(ctx, want, client.MergeFrom(existing)); err != nil {
-		return fmt.Errorf("patch status of %s %s: %w", w.kindOf(existing), existing.GetName(), err)
-	}
-	metrics.APIServerWrites.WithLabelValues("patch_status", w.kindOf(existing)).Inc()
-	return nil
-}
-
-// statusFor is existing with desired's observed fields and the conditions for its
-// state, and whether that differs from existing.
-func statusFor(existing, desired v1alpha1.Mirror) (v1alpha1.Mirror, bool) {
-	want := existing.DeepCopyObject().(v1alpha1.Mirror)
-	want.CopyStatusFrom(desired)
-	want.SetConditions(slices.Clone(existing.GetConditions()))
-	setMirrorConditions(want)
-	return want, !equality.Semantic.DeepEqual(existing, want)
-}
-
-// create creates the mirror, then writes its status: the status subresource ignores
-// status on create, so it takes a second write.
-func (w *mirrorWriter) create(ctx context.Context, desired v1alpha1.Mirror) error {
-	kind := w.kindOf(desired)
-	obj := desired.DeepCopyObject().(v1alpha1.Mirror)
-	if err := controllerutil.SetControllerReference(w.acct, obj, w.scheme); err != nil {
-		return err
-	}
-	if err := w.client.Create(ctx, obj); err != nil {
-		return fmt.Errorf("create %s %s: %w", kind, obj.GetName(), err)
-	}
-	metrics.APIServerWrites.WithLabelValues("create", kind).Inc()
-	obj.CopyStatusFrom(desired)
-	setMirrorConditions(obj)
-	if err := w.client.Status().Update(ctx, obj); err != nil {
-		return fmt.Errorf("write status of %s %s: %w", kind, obj.GetName(), err)
-	}
-	metrics.APIServerWrites.WithLabelValues("update_status", kind).Inc()
-	return nil
-}
-
 // setMirrorConditions sets the mirror's conditions for its state and generation.
 func setMirrorConditions(m v1alpha1.Mirror) {
 	m.SetObservedGeneration(m.GetGeneration())
@@ -297,46 +132,8 @@ func setMirrorConditions(m v1alpha1.Mirror) {
 	m.SetConditions(conds)
 }
 
-// newMirror returns an empty object of desired's kind to read into.
-func (w *mirrorWriter) newMirror(desired v1alpha1.Mirror) (v1alpha1.Mirror, error) {
-	gvk, err := apiutil.GVKForObject(desired, w.scheme)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := w.scheme.New(gvk)
-	if err != nil {
-		return nil, err
-	}
-	return obj.(v1alpha1.Mirror), nil
-}
-
-// kindOf names obj's kind for metrics, events and messages.
-func (w *mirrorWriter) kindOf(obj runtime.Object) string { return kindOf(w.scheme, obj) }
-
-func kindOf(scheme *runtime.Scheme, obj runtime.Object) string {
-	gvk, err := apiutil.GVKForObject(obj, scheme)
-	if err != nil {
-		return fmt.Sprintf("%T", obj)
-	}
-	return gvk.Kind
-}
-
-// skipped reports an item the API server refused to store.
-func (w *mirrorWriter) skipped(ctx context.Context, m v1alpha1.Mirror, err error) {
-	kind := w.kindOf(m)
-	logf.FromContext(ctx).Error(err, "remote item refused by the API server; skipped", "kind", kind, "name", m.GetName())
-	reason := reasonInvalidRemoteItem
-	if errors.Is(err, errNameTaken) {
-		reason = reasonMirrorNameTaken
-	}
-	w.recorder.Eventf(w.acct, nil, corev1.EventTypeWarning, reason, "Sync", "%s %s skipped: %v", kind, m.GetName(), err)
-}
-
-func mergedLabels(have, want map[string]string) map[string]string {
-	out := maps.Clone(have)
-	if out == nil {
-		out = map[string]string{}
-	}
-	maps.Copy(out, want)
-	return out
-}
+// Mirror kinds, as metrics and events name them.
+const (
+	kindOrganization   = "Organization"
+	kindConnectCluster = "ConnectCluster"
+)

@@ -1,8 +1,15 @@
 package controller
 
 import (
+	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 )
@@ -76,4 +83,66 @@ func (p *planTally) record(c *changes, name string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c.add(name)
+}
+
+// planWriter counts what a Plan-mode session would write, writing nothing.
+type planWriter struct {
+	mirrorIO
+	tally *planTally
+}
+
+// ensure counts in the plan what a sync would write for desired.
+// A mirror missing from the cache counts as a create: the rare one that exists
+// without its account label would take a label patch instead.
+func (w *planWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error {
+	existing, err := w.newMirror(desired)
+	if err != nil {
+		return err
+	}
+	err = w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+	switch {
+	case apierrors.IsNotFound(err):
+		w.tally.create(desired.GetName())
+		return nil
+	case err != nil:
+		return fmt.Errorf("get %s %s: %w", w.kindOf(desired), desired.GetName(), err)
+	case !existing.SameItem(desired):
+		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, w.kindOf(desired), desired.GetName())
+	}
+	relabel := !maps.Equal(existing.GetLabels(), mergedLabels(existing.GetLabels(), desired.GetLabels()))
+	if _, restatus := statusFor(existing, desired); relabel || restatus {
+		w.tally.update(desired.GetName())
+	}
+	return nil
+}
+
+// page returns the writes of one page, counted apart until the page is whole.
+func (w *planWriter) page() (mirrorWrites, func()) {
+	page := &planWriter{mirrorIO: w.mirrorIO, tally: &planTally{}}
+	return page, func() { w.tally.merge(page.tally) }
+}
+
+// markNotFound counts the status write a sync would make.
+func (w *planWriter) markNotFound(_ context.Context, _, marked v1alpha1.Mirror) error {
+	w.tally.update(marked.GetName())
+	return nil
+}
+
+// remove counts the deletes a sync would make.
+func (w *planWriter) remove(_ context.Context, stale []v1alpha1.Mirror) error {
+	for _, m := range stale {
+		w.tally.remove(m.GetName())
+	}
+	return nil
+}
+
+// holdBack records in the plan that the guard would hold these deletes back.
+func (w *planWriter) holdBack(stale []v1alpha1.Mirror) { w.tally.holdBack(stale) }
+
+// decidesForLater is false: a plan leaves the prune candidates as they were.
+func (w *planWriter) decidesForLater() bool { return false }
+
+// finish records the plan in the status.
+func (w *planWriter) finish(acct *v1alpha1.CloudAccount, session *syncSession, prune pruneOutcome, now time.Time) outcome {
+	return plannedStatus(acct, session, w.tally, prune, now)
 }

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"slices"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
-	"github.com/orgsync/orgsync/internal/metrics"
 )
 
 const defaultMaxPrunePercent = 50
@@ -44,7 +40,7 @@ func (d *pruneDecision) confirmedOf(missing []v1alpha1.Mirror) []v1alpha1.Mirror
 // paused part-way may have missed items that shifted between its pages (offset
 // paging shifts when items vanish), so what it misses is only a candidate, removed
 // when the next complete listing misses it again.
-func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.CloudAccount, state *account, session *syncSession) (pruneOutcome, error) {
+func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.CloudAccount, state *account, session *syncSession, writes mirrorWrites) (pruneOutcome, error) {
 	all, err := r.mirrorsOf(ctx, acct.Name)
 	if err != nil {
 		return pruneOutcome{}, err
@@ -53,7 +49,7 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 		return session.isListed(kindOf(r.Scheme, m), m.GetName())
 	})
 	if session.prune == nil {
-		session.prune = state.decidePrune(missing, session.incomplete(), session.plan == nil)
+		session.prune = state.decidePrune(missing, session.incomplete(), writes.decidesForLater())
 	}
 	stale := session.prune.confirmedOf(missing)
 	outcome := pruneOutcome{unconfirmed: len(missing) - len(stale)}
@@ -61,7 +57,7 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 		return outcome, nil
 	}
 	if acct.Spec.Prune != nil && !*acct.Spec.Prune {
-		return outcome, r.markNotFound(ctx, stale, session.plan)
+		return outcome, markNotFound(ctx, writes, stale)
 	}
 	// The limit counts every missing mirror, confirmed or not: two paused listings in
 	// a row must not delete in two steps what one listing would have held back. The
@@ -69,36 +65,29 @@ func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.Cloud
 	// and the missing ones), not the cache, which may not have caught up with the
 	// creates yet, and which a plan leaves without them.
 	orgs, ccs := session.mirrored()
-	total := int(orgs) + int(ccs) + len(missing)
-	limit := defaultMaxPrunePercent
+	if outcome.heldBack = pruneGuard(len(missing), int(orgs)+int(ccs)+len(missing), maxPrunePercent(acct)); outcome.heldBack != "" {
+		writes.holdBack(stale)
+		return outcome, nil
+	}
+	return outcome, writes.remove(ctx, stale)
+}
+
+// maxPrunePercent is the account's prune limit, or the default.
+func maxPrunePercent(acct *v1alpha1.CloudAccount) int {
 	if acct.Spec.MaxPrunePercent != nil {
-		limit = int(*acct.Spec.MaxPrunePercent)
+		return int(*acct.Spec.MaxPrunePercent)
 	}
-	if len(missing)*100 > limit*total {
-		outcome.heldBack = fmt.Sprintf("prune held back: %d of %d mirrors are no longer listed, more than maxPrunePercent (%d%%); raise spec.maxPrunePercent to allow it",
-			len(missing), total, limit)
-		if session.plan != nil {
-			session.plan.holdBack(stale)
-			return outcome, nil // the plan's own event says so
-		}
-		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonPruneHeldBack, "Prune", "%s", outcome.heldBack)
-		return outcome, nil
+	return defaultMaxPrunePercent
+}
+
+// pruneGuard holds back a prune that would delete more than limit percent of the
+// account's mirrors: missing of total. It says why, or "" when the prune may go.
+func pruneGuard(missing, total, limit int) (heldBack string) {
+	if missing*100 <= limit*total {
+		return ""
 	}
-	if session.plan != nil {
-		for _, m := range stale {
-			session.plan.remove(m.GetName())
-		}
-		return outcome, nil
-	}
-	for _, m := range stale {
-		kind := kindOf(r.Scheme, m)
-		if err := r.Delete(ctx, m, client.Preconditions{UID: ptr.To(m.GetUID())}); client.IgnoreNotFound(err) != nil {
-			return outcome, fmt.Errorf("delete %s %s: %w", kind, m.GetName(), err)
-		}
-		metrics.APIServerWrites.WithLabelValues("delete", kind).Inc()
-	}
-	r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, "Pruned", "Prune", "deleted %d mirrors no longer listed remotely", len(stale))
-	return outcome, nil
+	return fmt.Sprintf("prune held back: %d of %d mirrors are no longer listed, more than maxPrunePercent (%d%%); raise spec.maxPrunePercent to allow it",
+		missing, total, limit)
 }
 
 // mirrorsOf lists the account's mirrors of both kinds from the cache. They are the
@@ -125,29 +114,22 @@ func (r *CloudAccountReconciler) mirrorsOf(ctx context.Context, account string) 
 	return out, nil
 }
 
-// markNotFound flags vanished items instead of deleting them (spec.prune: false); in
-// Plan mode it only records the marks a sync would write.
-func (r *CloudAccountReconciler) markNotFound(ctx context.Context, stale []v1alpha1.Mirror, plan *planTally) error {
+// markNotFound flags vanished items instead of deleting them (spec.prune: false),
+// through writes: a sync writes the marks, a plan counts them.
+func markNotFound(ctx context.Context, writes mirrorWrites, stale []v1alpha1.Mirror) error {
 	for _, cached := range stale {
-		kind := kindOf(r.Scheme, cached)
-		before := cached.DeepCopyObject().(client.Object)
 		m := cached.DeepCopyObject().(v1alpha1.Mirror) // the cache's object is shared
 		conds := m.GetConditions()
 		notFoundRemotelyConditions(&conds, m.GetGeneration())
 		m.SetConditions(conds)
 		// Ready is True exactly when the state is Succeeded: the state says it too.
 		m.SetProvisioningState(v1alpha1.StateDeleted)
-		if equality.Semantic.DeepEqual(before, m) {
+		if equality.Semantic.DeepEqual(cached, m) {
 			continue
 		}
-		if plan != nil {
-			plan.update(m.GetName())
-			continue
+		if err := writes.markNotFound(ctx, cached, m); err != nil {
+			return err
 		}
-		if err := r.Status().Patch(ctx, m, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("mark %s %s: %w", kind, m.GetName(), err)
-		}
-		metrics.APIServerWrites.WithLabelValues("patch_status", kind).Inc()
 	}
 	return nil
 }

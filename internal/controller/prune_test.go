@@ -1,7 +1,9 @@
 package controller
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -61,5 +63,34 @@ func TestDecidePruneAfterInterruptedListings(t *testing.T) {
 	registry.forget("acct-name")
 	if registry.get(acct).pruneCandidates != nil {
 		t.Error("forget left the account's prune candidates")
+	}
+}
+
+// The prune guard holds back exactly the prunes above the limit: at the limit, the
+// prune goes.
+func TestPruneGuard(t *testing.T) {
+	tests := []struct {
+		name                  string
+		missing, total, limit int
+		wantHeldBack          bool
+	}{
+		{"half of the mirrors at the default limit", 50, 100, 50, false},
+		{"one more than half", 51, 100, 50, true},
+		{"one of three at 50%", 1, 3, 50, false},
+		{"two of three at 50%", 2, 3, 50, true},
+		{"all of them at 100%", 7, 7, 100, false},
+		{"any at 0%", 1, 1000, 0, true},
+		{"none at 0%", 0, 1000, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := pruneGuard(tt.missing, tt.total, tt.limit)
+			if (got != "") != tt.wantHeldBack {
+				t.Errorf("pruneGuard(%d, %d, %d) = %q, want held back %v", tt.missing, tt.total, tt.limit, got, tt.wantHeldBack)
+			}
+			if tt.wantHeldBack && !strings.Contains(got, fmt.Sprintf("%d of %d mirrors", tt.missing, tt.total)) {
+				t.Errorf("message %q does not say how many of how many", got)
+			}
+		})
 	}
 }

@@ -48,7 +48,7 @@ type syncSession struct {
 	shortfalls []shortfall
 	// repeated counts the items listed more than once (on different pages).
 	repeated int
-	// plan, in Plan mode, tallies what the session would write instead of writing.
+	// plan tallies, in Plan mode, what the session would write instead of writing.
 	plan *planTally
 	// lent checks, before each remote request, that the Secret still lends the
 	// account its credentials (nil: not checked).
@@ -81,9 +81,7 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 		syncRequest: syncRequest(acct),
 		listed:      map[string]map[string]v1alpha1.ProvisioningState{kindOrganization: {}, kindConnectCluster: {}},
 		skipped:     &skippedItems{},
-	}
-	if acct.Spec.Mode == v1alpha1.ModePlan {
-		s.plan = &planTally{}
+		plan:        &planTally{},
 	}
 	listOrgs := true
 	var environments []string
@@ -131,7 +129,7 @@ func (s *syncSession) resumable(acct *v1alpha1.CloudAccount, secretVersion strin
 
 // run lists and writes page by page until every list is done or one fails. A failure
 // after a list's first page marks the session interrupted: it resumes there later.
-func (s *syncSession) run(ctx context.Context, w *mirrorWriter) error {
+func (s *syncSession) run(ctx context.Context, w mirrorWrites) error {
 	for _, l := range s.lists {
 		for !l.done() {
 			if s.lent != nil {
@@ -176,21 +174,10 @@ func (s *syncSession) incomplete() bool { return s.interrupted || len(s.shortfal
 // writePage writes a page's mirrors a few at a time. Its names count as listed only
 // once every write succeeded, so a page written again after a failure is written whole.
 // It returns how many names were new to the listing and how many repeated one.
-func (s *syncSession) writePage(ctx context.Context, w *mirrorWriter, seen map[string]v1alpha1.ProvisioningState, page []v1alpha1.Mirror) (added, repeated int, err error) {
+func (s *syncSession) writePage(ctx context.Context, w mirrorWrites, seen map[string]v1alpha1.ProvisioningState, page []v1alpha1.Mirror) (added, repeated int, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(pageWriters)
-	if w.plan != nil {
-		// A plan counts the page once it is whole, as the listing does: a page
-		// previewed again after a failure must not count twice.
-		pagePlan := *w
-		pagePlan.plan = &planTally{}
-		w = &pagePlan
-		defer func() {
-			if err == nil {
-				s.plan.merge(pagePlan.plan)
-			}
-		}()
-	}
+	pageWrites, commit := w.page()
 	names := make(map[string]v1alpha1.ProvisioningState, len(page))
 	for _, m := range page {
 		_, earlier := seen[m.GetName()]
@@ -200,18 +187,19 @@ func (s *syncSession) writePage(ctx context.Context, w *mirrorWriter, seen map[s
 			continue
 		}
 		names[m.GetName()] = m.GetProvisioningState()
-		g.Go(func() error { return s.write(gctx, w, m) })
+		g.Go(func() error { return s.write(gctx, pageWrites, m) })
 	}
 	if err := g.Wait(); err != nil {
 		return 0, 0, err
 	}
+	commit()
 	maps.Copy(seen, names)
 	return len(names), repeated, nil
 }
 
 // write writes one mirror. The API server's refusal of the item, or a name another
 // object holds, skips that item: one bad item must not stop the account's sync.
-func (s *syncSession) write(ctx context.Context, w *mirrorWriter, m v1alpha1.Mirror) error {
+func (s *syncSession) write(ctx context.Context, w mirrorWrites, m v1alpha1.Mirror) error {
 	err := w.ensure(ctx, m)
 	if err == nil || (!apierrors.IsInvalid(err) && !errors.Is(err, errNameTaken)) {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -25,7 +24,7 @@ import (
 // sync runs one step of an account's sync, in this order: decide whether a session
 // runs now, list and write as far as the remote side allows, then prune and report.
 func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudAccount) (ctrl.Result, error) {
-	now := r.clock()
+	now := time.Now()
 	state := r.accounts.get(acct)
 	session, result, err := r.decide(ctx, acct, state, now)
 	if session == nil {
@@ -35,87 +34,89 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 	if wait := session.resumeAt.Sub(now); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil // woken early: the wait still holds
 	}
-	err = session.run(ctx, r.mirrorWriter(acct, session.plan))
-	r.recordRateLimit(acct, state.budget)
-	return r.settle(ctx, acct, state, session, err)
+	writes := r.writesFor(acct, session)
+	err = session.run(ctx, writes)
+	recordRateLimit(acct, state.budget)
+	return r.settle(ctx, acct, state, session, writes, err)
 }
 
-// decide returns the session to run: the one in flight, or a new one when a sync is
-// due. Without one, the result says when to come back.
+// decide returns the session to run now, in three phases: the credentials and their
+// consent, then the session in flight or the schedule, then the start of a new
+// session. Without a session, the result says when to come back.
 func (r *CloudAccountReconciler) decide(ctx context.Context, acct *v1alpha1.CloudAccount, state *account, now time.Time) (*syncSession, ctrl.Result, error) {
-	secret, err := r.credentials(ctx, acct)
+	secret, err := r.lentCredentials(ctx, acct)
 	if err != nil {
-		state.endSession()
-		state.recordSecret("") // so the Secret's creation counts as a change
-		return nil, r.stalled(acct, v1alpha1.ReasonCredentialsNotFound, err), nil
-	}
-	if err := lendsTo(secret, acct.Name); err != nil {
 		state.endSession()     // consent withdrawn mid-sync stops it before the next request
-		state.recordSecret("") // so the consent, when given, counts as a change
-		return nil, r.stalled(acct, v1alpha1.ReasonCredentialsNotLent, err), nil
+		state.recordSecret("") // so the Secret, or its consent, counts as a change when it comes
+		return nil, r.stalled(acct, classify(err), err), nil
 	}
 	secretVersion := dataHash(secret.Data)
-	if s := state.session; s != nil && s.resumable(acct, secretVersion) {
-		return s, ctrl.Result{}, nil
+	session, wait, start := state.resumeOrSchedule(acct, secretVersion, now)
+	if !start {
+		return session, ctrl.Result{RequeueAfter: wait}, nil
 	}
-	state.endSession() // none, or the spec or credentials changed under it
-	if wait, due := state.due(acct, secretVersion, now); !due {
-		return nil, ctrl.Result{RequeueAfter: wait}, nil
-	}
+	return r.start(ctx, acct, state, secret, secretVersion, now)
+}
+
+// start begins a new session, unless the account is gone or going, or its provider or
+// lists cannot be built from the spec and Secret: then the account stalls.
+func (r *CloudAccountReconciler) start(ctx context.Context, acct *v1alpha1.CloudAccount, state *account, secret *corev1.Secret, secretVersion string, now time.Time) (*syncSession, ctrl.Result, error) {
 	if gone, err := r.goneOrGoing(ctx, acct); gone || err != nil {
 		return nil, ctrl.Result{}, err
 	}
 	state.recordSecret(secretVersion)
 	provider, err := state.providerFor(acct, secret.Data, secretVersion, r.NewProvider)
-	if err != nil {
-		return nil, r.stalled(acct, setupReason(err), err), nil
+	if err == nil {
+		state.session, err = newSession(acct, secretVersion, provider, now)
 	}
-	if state.session, err = newSession(acct, secretVersion, provider, now); err != nil {
-		return nil, r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err), nil
+	if err != nil {
+		return nil, r.stalled(acct, classifySetup(err), err), nil
 	}
 	state.session.lent = r.stillLent(acct)
-	beginSession(acct)
+	if o, show := progressing(acct); show {
+		r.record(acct, o)
+	}
 	logf.FromContext(ctx).V(1).Info("sync started", "lists", len(state.session.lists))
 	return state.session, ctrl.Result{}, nil
 }
 
 // settle prunes after a complete listing and reports how the session's run ended.
-func (r *CloudAccountReconciler) settle(ctx context.Context, acct *v1alpha1.CloudAccount, state *account, session *syncSession, err error) (ctrl.Result, error) {
+func (r *CloudAccountReconciler) settle(ctx context.Context, acct *v1alpha1.CloudAccount, state *account, session *syncSession, writes mirrorWrites, err error) (ctrl.Result, error) {
 	if rl, ok := cloud.AsRateLimited(err); ok {
 		return r.rateLimited(acct, session, rl), nil
 	}
-	switch {
-	case err == nil:
-		outcome, err := r.prune(ctx, acct, state, session)
+	if err != nil && ctx.Err() != nil { // shutting down: the next leader starts over
+		return ctrl.Result{}, err
+	}
+	if err == nil {
+		prune, err := r.prune(ctx, acct, state, session, writes)
 		if err != nil {
 			return r.retrying(ctx, acct, session, "prune failed", err), nil
 		}
 		state.endSession()
-		if session.plan != nil {
-			return r.planned(acct, session, outcome), nil
-		}
-		return r.completed(acct, session, outcome), nil
-	case ctx.Err() != nil: // shutting down: the next leader starts over
-		return ctrl.Result{}, err
-	case stopsSession(err):
-		state.endSession()
-		if errors.Is(err, errNotLent) {
-			state.recordSecret("") // so the consent, when given again, counts as a change
-		}
-		return r.failed(acct, session, err), nil
+		return r.finished(acct, session, writes, prune), nil
 	}
-	return r.retrying(ctx, acct, session, "listing incomplete, nothing pruned", err), nil
+	class := classify(err)
+	if !class.endsSession {
+		return r.retrying(ctx, acct, session, "listing incomplete, nothing pruned", err), nil
+	}
+	state.endSession()
+	if class.setup {
+		state.recordSecret("") // so the Secret, fixed, counts as a change (consent given again, say)
+	}
+	return r.failed(acct, session, class, err), nil
 }
 
-// credentials reads the account's Secret from the operator's namespace only.
+// credentials reads the account's Secret from the operator's namespace only. A
+// Secret that cannot be read counts as none.
 func (r *CloudAccountReconciler) credentials(ctx context.Context, acct *v1alpha1.CloudAccount) (*corev1.Secret, error) {
 	secret := &corev1.Secret{}
 	key := types.NamespacedName{Namespace: r.Namespace, Name: acct.Spec.CredentialsSecretRef.Name}
 	if err := r.Get(ctx, key, secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("secret %s/%s not found", key.Namespace, key.Name)
+			return nil, cloud.CredentialsErrorf("secret %s/%s not found", key.Namespace, key.Name)
 		}
-		return nil, fmt.Errorf("read secret %s/%s: %w", key.Namespace, key.Name, err)
+		return nil, cloud.CredentialsErrorf("read secret %s/%s: %w", key.Namespace, key.Name, err)
 	}
 	return secret, nil
 }
@@ -133,8 +134,14 @@ func (r *CloudAccountReconciler) goneOrGoing(ctx context.Context, acct *v1alpha1
 	return live.UID != acct.UID || !live.DeletionTimestamp.IsZero(), nil
 }
 
-func (r *CloudAccountReconciler) mirrorWriter(acct *v1alpha1.CloudAccount, plan *planTally) *mirrorWriter {
-	return &mirrorWriter{client: r.Client, reader: r.APIReader, scheme: r.Scheme, recorder: r.Recorder, acct: acct, plan: plan}
+// writesFor is where the session's changes go: the API server, or, in Plan mode, the
+// session's plan. A session lists for one generation, so the spec's mode is its mode.
+func (r *CloudAccountReconciler) writesFor(acct *v1alpha1.CloudAccount, session *syncSession) mirrorWrites {
+	io := mirrorIO{client: r.Client, reader: r.APIReader, scheme: r.Scheme, recorder: r.Recorder, acct: acct}
+	if acct.Spec.Mode == v1alpha1.ModePlan {
+		return &planWriter{mirrorIO: io, tally: session.plan}
+	}
+	return &mirrorWriter{mirrorIO: io}
 }
 
 // syncRequest is the account's sync-now request, if any.
@@ -166,11 +173,4 @@ func syncInterval(acct *v1alpha1.CloudAccount) time.Duration {
 func nextInterval(acct *v1alpha1.CloudAccount) time.Duration {
 	d := syncInterval(acct)
 	return d + time.Duration(rand.Float64()*intervalJitter*float64(d))
-}
-
-func (r *CloudAccountReconciler) clock() time.Time {
-	if r.now != nil {
-		return r.now()
-	}
-	return time.Now()
 }

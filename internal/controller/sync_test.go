@@ -2,8 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -73,30 +71,6 @@ func TestDue(t *testing.T) {
 			wait, due := tt.state.due(tt.acct, tt.secret, now)
 			if wait != tt.wantWait || due != tt.wantDueOK {
 				t.Errorf("due() = %v, %v; want %v, %v", wait, due, tt.wantWait, tt.wantDueOK)
-			}
-		})
-	}
-}
-
-func TestStopsSession(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{"unauthorized", &cloud.APIError{Kind: cloud.ErrUnauthorized, Status: 401}, true},
-		{"forbidden", &cloud.APIError{Kind: cloud.ErrForbidden, Status: 403}, true},
-		{"bad request", &cloud.APIError{Kind: cloud.ErrBadRequest, Status: 400}, true},
-		{"not found", &cloud.APIError{Kind: cloud.ErrNotFound, Status: 404}, true},
-		{"unsafe answer, wrapped", fmt.Errorf("list organizations: %w", cloud.ErrUnsafe), true},
-		{"transient", &cloud.APIError{Kind: cloud.ErrTransient, Status: 503}, false},
-		{"rate limited", &cloud.RateLimitedError{Wait: time.Second}, false},
-		{"an API-server write", errors.New("patch status: conflict"), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := stopsSession(tt.err); got != tt.want {
-				t.Errorf("stopsSession(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
 	}

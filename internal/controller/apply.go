@@ -1,0 +1,151 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/metrics"
+)
+
+// mirrorWriter applies a session's changes to the API server (Sync mode), writing
+// only what differs from the cache.
+type mirrorWriter struct {
+	mirrorIO
+}
+
+// ensure makes the mirror match desired: a create plus a status write for a new item,
+// a label or status patch when those changed, nothing otherwise.
+func (w *mirrorWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error {
+	existing, err := w.existing(ctx, desired)
+	if err != nil || existing == nil {
+		return err
+	}
+	if !existing.SameItem(desired) {
+		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, w.kindOf(desired), desired.GetName())
+	}
+	if err := w.ensureLabels(ctx, existing, desired); err != nil {
+		return err
+	}
+	return w.ensureStatus(ctx, existing, desired)
+}
+
+// existing reads the mirror desired names, creating it when there is none (then it
+// returns nil: nothing is left to do).
+func (w *mirrorWriter) existing(ctx context.Context, desired v1alpha1.Mirror) (v1alpha1.Mirror, error) {
+	key := client.ObjectKeyFromObject(desired)
+	existing, err := w.newMirror(desired)
+	if err != nil {
+		return nil, err
+	}
+	err = w.client.Get(ctx, key, existing)
+	if apierrors.IsNotFound(err) {
+		err = w.create(ctx, desired)
+		if !apierrors.IsAlreadyExists(err) {
+			return nil, err
+		}
+		// It exists, but the cache does not hold it: someone removed its account
+		// label. Read it directly; ensureLabels puts the label back.
+		err = w.reader.Get(ctx, key, existing)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", w.kindOf(desired), key.Name, err)
+	}
+	return existing, nil
+}
+
+// ensureLabels adds the labels desired has and existing lacks.
+func (w *mirrorWriter) ensureLabels(ctx context.Context, existing, desired v1alpha1.Mirror) error {
+	labels := mergedLabels(existing.GetLabels(), desired.GetLabels())
+	if maps.Equal(existing.GetLabels(), labels) {
+		return nil
+	}
+	before := existing.DeepCopyObject().(client.Object)
+	existing.SetLabels(labels)
+	if err := w.client.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("label %s %s: %w", w.kindOf(existing), existing.GetName(), err)
+	}
+	metrics.APIServerWrites.WithLabelValues("patch", w.kindOf(existing)).Inc()
+	return nil
+}
+
+// ensureStatus patches existing's status when desired's observed fields or the
+// conditions for its state differ. The conditions are existing's, updated for the
+// state, so unchanged ones keep their lastTransitionTime.
+func (w *mirrorWriter) ensureStatus(ctx context.Context, existing, desired v1alpha1.Mirror) error {
+	want, changed := statusFor(existing, desired)
+	if !changed {
+		return nil
+	}
+	if err := w.client.Status().Patch(ctx, want, client.MergeFrom(existing)); err != nil {
+		return fmt.Errorf("patch status of %s %s: %w", w.kindOf(existing), existing.GetName(), err)
+	}
+	metrics.APIServerWrites.WithLabelValues("patch_status", w.kindOf(existing)).Inc()
+	return nil
+}
+
+// create creates the mirror, then writes its status: the status subresource ignores
+// status on create, so it takes a second write.
+func (w *mirrorWriter) create(ctx context.Context, desired v1alpha1.Mirror) error {
+	kind := w.kindOf(desired)
+	obj := desired.DeepCopyObject().(v1alpha1.Mirror)
+	if err := controllerutil.SetControllerReference(w.acct, obj, w.scheme); err != nil {
+		return err
+	}
+	if err := w.client.Create(ctx, obj); err != nil {
+		return fmt.Errorf("create %s %s: %w", kind, obj.GetName(), err)
+	}
+	metrics.APIServerWrites.WithLabelValues("create", kind).Inc()
+	obj.CopyStatusFrom(desired)
+	setMirrorConditions(obj)
+	if err := w.client.Status().Update(ctx, obj); err != nil {
+		return fmt.Errorf("write status of %s %s: %w", kind, obj.GetName(), err)
+	}
+	metrics.APIServerWrites.WithLabelValues("update_status", kind).Inc()
+	return nil
+}
+
+// page returns the writes of one page: the writer itself, with nothing to commit.
+func (w *mirrorWriter) page() (mirrorWrites, func()) { return w, func() {} }
+
+// markNotFound writes the status of a mirror whose item vanished while prune is off.
+func (w *mirrorWriter) markNotFound(ctx context.Context, cached, marked v1alpha1.Mirror) error {
+	if err := w.client.Status().Patch(ctx, marked, client.MergeFrom(cached)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("mark %s %s: %w", w.kindOf(marked), marked.GetName(), err)
+	}
+	metrics.APIServerWrites.WithLabelValues("patch_status", w.kindOf(marked)).Inc()
+	return nil
+}
+
+// remove deletes the stale mirrors, each only if it is still the object the cache
+// showed (same UID).
+func (w *mirrorWriter) remove(ctx context.Context, stale []v1alpha1.Mirror) error {
+	for _, m := range stale {
+		kind := w.kindOf(m)
+		if err := w.client.Delete(ctx, m, client.Preconditions{UID: ptr.To(m.GetUID())}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("delete %s %s: %w", kind, m.GetName(), err)
+		}
+		metrics.APIServerWrites.WithLabelValues("delete", kind).Inc()
+	}
+	w.recorder.Eventf(w.acct, nil, corev1.EventTypeNormal, "Pruned", "Prune", "deleted %d mirrors no longer listed remotely", len(stale))
+	return nil
+}
+
+// holdBack has nothing to write: the outcome (PruneHeldBack) says what was held back.
+func (w *mirrorWriter) holdBack([]v1alpha1.Mirror) {}
+
+// decidesForLater is true: what this listing missed counts for the next one.
+func (w *mirrorWriter) decidesForLater() bool { return true }
+
+// finish records the sync in the status.
+func (w *mirrorWriter) finish(acct *v1alpha1.CloudAccount, session *syncSession, prune pruneOutcome, now time.Time) outcome {
+	return syncedStatus(acct, session, prune, now)
+}
