@@ -87,6 +87,21 @@ test: controller-gen chart-tools envtest-assets verify-generated vet lint ## Che
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory test-e2e
 
+# make test-unit and make test-int split 'go test ./...' for the loop of working:
+# test-unit starts no API server and builds no tool (the envtest suites skip under
+# -short; test/ holds the chart's and the e2e tests); test-int runs the packages
+# whose tests start one. make test still runs every test, under -race, for CI.
+UNIT_PKGS = $(shell go list ./... | grep -v '/test/')
+INT_PKGS = $(shell go list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | awk '/sigs.k8s.io\/controller-runtime\/pkg\/envtest( |$$)/ { print $$1 }')
+
+.PHONY: test-unit
+test-unit: ## Run the unit tests: no API server, no tool to build (under a minute with warm Go caches).
+	go test -short -count=1 $(UNIT_PKGS)
+
+.PHONY: test-int
+test-int: chart-tools envtest-assets ## Run the tests that start an API server (envtest): the API schema, the controller, the chart's install.
+	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" go test -count=1 $(INT_PKGS)
+
 .PHONY: test-chart
 test-chart: chart-tools envtest-assets ## Lint, unit-test and install the Helm chart (Helm v3 and v4) into a real API server.
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" go test ./test/chart/ -count=1 -v

@@ -49,6 +49,9 @@ var (
 )
 
 func TestAPIs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an API server (envtest): run make test-int")
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "API schema suite")
 }

@@ -35,6 +35,9 @@ var (
 )
 
 func TestController(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an API server (envtest): run make test-int")
+	}
 	RegisterFailHandler(Fail)
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
