@@ -38,7 +38,7 @@ type ProviderFactory func(acct *v1alpha1.CloudAccount, credentials map[string][]
 
 const (
 	defaultSyncInterval = 5 * time.Minute
-	// intervalJitter spreads syncs so accounts never run in lockstep (PRODUCT.md rule 5).
+	// intervalJitter spreads syncs so accounts never run in lockstep.
 	intervalJitter = 0.1
 	// secretRefIndex indexes accounts by the name of their credentials Secret.
 	secretRefIndex = "spec.credentialsSecretRef.name"
