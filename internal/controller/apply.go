@@ -135,7 +135,7 @@ func (w *mirrorWriter) remove(ctx context.Context, stale []v1alpha1.Mirror) erro
 		}
 		metrics.APIServerWrites.WithLabelValues("delete", kind).Inc()
 	}
-	w.recorder.Eventf(w.acct, nil, corev1.EventTypeNormal, "Pruned", "Prune", "deleted %d mirrors no longer listed remotely", len(stale))
+	w.recorder.Eventf(w.acct, nil, corev1.EventTypeNormal, "Pruned", actionPrune, "deleted %d mirrors no longer listed remotely", len(stale))
 	return nil
 }
 

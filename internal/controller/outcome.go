@@ -75,6 +75,13 @@ var (
 	noLongerRateLimited = change{op: opSetIfPresent, status: metav1.ConditionFalse, reason: v1alpha1.ReasonNotRateLimited}
 )
 
+// Event actions: what the operator was doing.
+const (
+	actionSync  = "Sync"
+	actionPrune = "Prune"
+	actionPlan  = "Plan"
+)
+
 // outcomeRow is what one kind of outcome does to the account's conditions, and the
 // type and action of the event it sends.
 type outcomeRow struct {
@@ -87,13 +94,13 @@ type outcomeRow struct {
 // flap on a retry; Reconciling stays from a session's start until its outcome.
 var outcomeRows = map[outcomeKind]outcomeRow{
 	outcomeSynced:        {ready: isTrue, stalled: drop, reconciling: drop, rateLimited: notRateLimited},
-	outcomePruneHeldBack: {ready: isFalse, stalled: drop, reconciling: drop, rateLimited: notRateLimited, eventType: corev1.EventTypeWarning, action: "Prune"},
-	outcomePlanned:       {ready: isTrue, stalled: drop, reconciling: drop, rateLimited: notRateLimited, eventType: corev1.EventTypeNormal, action: "Plan"},
-	outcomeStalled:       {ready: isFalse, stalled: isTrue, reconciling: drop, rateLimited: noLongerRateLimited, eventType: corev1.EventTypeWarning, action: "Sync"},
+	outcomePruneHeldBack: {ready: isFalse, stalled: drop, reconciling: drop, rateLimited: notRateLimited, eventType: corev1.EventTypeWarning, action: actionPrune},
+	outcomePlanned:       {ready: isTrue, stalled: drop, reconciling: drop, rateLimited: notRateLimited, eventType: corev1.EventTypeNormal, action: actionPlan},
+	outcomeStalled:       {ready: isFalse, stalled: isTrue, reconciling: drop, rateLimited: noLongerRateLimited, eventType: corev1.EventTypeWarning, action: actionSync},
 	// The trouble now is transient: an earlier verdict on credentials or
 	// configuration (Stalled) or a rate limit no longer describes the account.
-	outcomeRetrying:    {ready: isFalse, stalled: drop, reconciling: keep, rateLimited: noLongerRateLimited, eventType: corev1.EventTypeWarning, action: "Sync"},
-	outcomeRateLimited: {ready: keep, stalled: keep, reconciling: keep, rateLimited: isTrue, eventType: corev1.EventTypeWarning, action: "Sync"},
+	outcomeRetrying:    {ready: isFalse, stalled: drop, reconciling: keep, rateLimited: noLongerRateLimited, eventType: corev1.EventTypeWarning, action: actionSync},
+	outcomeRateLimited: {ready: keep, stalled: keep, reconciling: keep, rateLimited: isTrue, eventType: corev1.EventTypeWarning, action: actionSync},
 	// Suspended clears what only a running sync shows.
 	outcomeSuspended:   {ready: keep, stalled: keep, reconciling: drop, rateLimited: drop},
 	outcomeProgressing: {ready: keep, stalled: keep, reconciling: isTrue, rateLimited: keep},

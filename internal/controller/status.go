@@ -203,10 +203,10 @@ func (s shortfall) String() string {
 // reportListing sends one event for each thing that made the listing odd.
 func (r *CloudAccountReconciler) reportListing(acct *v1alpha1.CloudAccount, session *syncSession) {
 	for _, s := range session.shortfalls {
-		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonListingShort, "Sync", "%s", s.String())
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonListingShort, actionSync, "%s", s.String())
 	}
 	if session.repeated > 0 {
-		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonDuplicateRemoteItems, "Sync",
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeWarning, v1alpha1.ReasonDuplicateRemoteItems, actionSync,
 			"%d remote items were listed more than once (items moved between pages); each is mirrored once", session.repeated)
 	}
 }

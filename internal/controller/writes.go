@@ -101,7 +101,7 @@ func (w *mirrorIO) skipped(ctx context.Context, m v1alpha1.Mirror, err error) {
 	if errors.Is(err, errNameTaken) {
 		reason = reasonMirrorNameTaken
 	}
-	w.recorder.Eventf(w.acct, nil, corev1.EventTypeWarning, reason, "Sync", "%s %s skipped: %v", kind, m.GetName(), err)
+	w.recorder.Eventf(w.acct, nil, corev1.EventTypeWarning, reason, actionSync, "%s %s skipped: %v", kind, m.GetName(), err)
 }
 
 func mergedLabels(have, want map[string]string) map[string]string {
