@@ -30,7 +30,7 @@ func (w *mirrorWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) erro
 		return err
 	}
 	if !existing.SameItem(desired) {
-		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, w.kindOf(desired), desired.GetName())
+		return w.nameTaken(desired)
 	}
 	if err := w.ensureLabels(ctx, existing, desired); err != nil {
 		return err

@@ -107,7 +107,7 @@ func (w *planWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error 
 	case err != nil:
 		return fmt.Errorf("get %s %s: %w", w.kindOf(desired), desired.GetName(), err)
 	case !existing.SameItem(desired):
-		return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, w.kindOf(desired), desired.GetName())
+		return w.nameTaken(desired)
 	}
 	relabel := !maps.Equal(existing.GetLabels(), mergedLabels(existing.GetLabels(), desired.GetLabels()))
 	if _, restatus := statusFor(existing, desired); relabel || restatus {

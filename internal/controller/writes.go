@@ -59,6 +59,10 @@ type mirrorIO struct {
 // hand, or by a mirror of another account or item).
 var errNameTaken = errors.New("name taken")
 
+func (w *mirrorIO) nameTaken(desired v1alpha1.Mirror) error {
+	return fmt.Errorf("%w: %s %s mirrors another account or remote item; leaving it alone", errNameTaken, w.kindOf(desired), desired.GetName())
+}
+
 // statusFor is existing with desired's observed fields and the conditions for its
 // state, and whether that differs from existing.
 func statusFor(existing, desired v1alpha1.Mirror) (v1alpha1.Mirror, bool) {
