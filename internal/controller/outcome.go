@@ -8,7 +8,9 @@ import (
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 )
 
-// outcomeKind is how a step of an account's sync ended, or that a session began.
+// outcomeKind is how a step of an account's sync ended, or that a session began. A
+// new kind is a constant here, a row in outcomeRows and a case in
+// TestOutcomeConditions, which fails until both exist.
 type outcomeKind int
 
 const (
