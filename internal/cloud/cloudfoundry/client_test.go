@@ -43,8 +43,12 @@ func TestNewValidatesConfig(t *testing.T) {
 			wantErr: `filter "status:active" has no v3 equivalent`},
 		{name: "bad filter", cfg: Config{APIURL: "https://api.example.org", Token: testToken, Query: []string{"nme:x"}},
 			wantErr: `"nme" is not one of`},
-		{name: "page size", cfg: Config{APIURL: "https://api.example.org", Token: testToken, PageSize: 500},
-			wantErr: "page size 500 is outside 1..100"},
+		{name: "page size above v3's", cfg: Config{APIURL: "https://api.example.org", Token: testToken, PageSize: 5001},
+			wantErr: "page size 5001 is outside 1..5000"},
+		{name: "page size above v2's", cfg: Config{APIURL: "https://api.example.org", Token: testToken, APIVersion: V2, PageSize: 101},
+			wantErr: "page size 101 is outside 1..100"},
+		{name: "negative page size", cfg: Config{APIURL: "https://api.example.org", Token: testToken, PageSize: -1},
+			wantErr: "page size -1 is outside 1..5000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -62,9 +62,9 @@ func TestV3Page(t *testing.T) {
 		query     []string
 		wantQuery string
 	}{
-		{name: "no filter", wantQuery: "per_page=100"},
-		{name: "name IN", query: []string{"name IN org1,org2"}, wantQuery: "names=org1%2Corg2&per_page=100"},
-		{name: "name", query: []string{"name:org1"}, wantQuery: "names=org1&per_page=100"},
+		{name: "no filter", wantQuery: "per_page=5000"},
+		{name: "name IN", query: []string{"name IN org1,org2"}, wantQuery: "names=org1%2Corg2&per_page=5000"},
+		{name: "name", query: []string{"name:org1"}, wantQuery: "names=org1&per_page=5000"},
 	}
 	quota := "b7887f5c-34bb-40c5-9778-577572e4fb2d"
 	want := cloud.Page[cloud.Organization]{
