@@ -86,7 +86,7 @@ func run() error {
 	flag.BoolVar(&cfRetryEpoch, "cf-retry-after-epoch", false, "send a CF 429's Retry-After as epoch seconds")
 
 	flag.Var(&faults, "fault", "fault to inject (repeatable), e.g. 429,endpoint=confluent.organizations,page=3,times=5,retry-after=2s;\n"+
-		"keys: kind (429|5xx|slow|truncate|foreign-next|loop|short-page|wrong-total|duplicate|not-found), endpoint, page, at, times (0: unlimited), retry-after, status, delay, origin, loop-to, extra")
+		"keys: kind (429|5xx|slow|truncate|foreign-next|placeholder-next|loop|short-page|wrong-total|duplicate|not-found), endpoint, page, at, times (0: unlimited), retry-after, status, delay, origin, loop-to, extra")
 	flag.DurationVar(&churn, "churn", 0, "every interval, add, remove and update one item in every list (0: never)")
 	flag.Parse()
 

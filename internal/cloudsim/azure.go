@@ -53,7 +53,7 @@ func (s *Server) azureList(c *call) {
 		body.Value = append(body.Value, armOrgJSON(sub, o))
 	}
 	link := func(t pageToken) string {
-		return c.origin() + path + "?api-version=" + url.QueryEscape(queryFold(c.r.URL.Query(), "api-version")) +
+		return c.linkOrigin() + path + "?api-version=" + url.QueryEscape(queryFold(c.r.URL.Query(), "api-version")) +
 			"&$skipToken=" + url.QueryEscape(t.encode())
 	}
 	if p.more {
@@ -67,6 +67,9 @@ func (s *Server) azureList(c *call) {
 			body.NextLink = link(pageToken{page: tok.page + 1, after: p.lastKey})
 		}
 		body.NextLink = replaceOrigin(body.NextLink, c.dec.foreign)
+	}
+	if c.dec.placeholder {
+		body.NextLink = placeholderNext
 	}
 	c.writeJSON(http.StatusOK, "application/json; charset=utf-8", body)
 }

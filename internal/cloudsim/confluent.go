@@ -100,14 +100,14 @@ func (c *call) confluentRespond(apiVersion, kind, path string, q url.Values, siz
 	more bool, lastKey string, total int, data any, keyBefore func(page int) string) {
 	link := func(t *pageToken) string {
 		if t != nil {
-			return c.origin() + path + "?" + url.Values{"page_token": {t.encode()}}.Encode()
+			return c.linkOrigin() + path + "?" + url.Values{"page_token": {t.encode()}}.Encode()
 		}
 		v := url.Values{}
 		for k, vs := range q {
 			v[k] = vs
 		}
 		v.Set("page_size", strconv.Itoa(size))
-		return c.origin() + path + "?" + v.Encode()
+		return c.linkOrigin() + path + "?" + v.Encode()
 	}
 	meta := confluentListMeta{First: link(nil), TotalSize: total}
 	if more {
@@ -121,6 +121,9 @@ func (c *call) confluentRespond(apiVersion, kind, path string, q url.Values, siz
 			meta.Next = link(&pageToken{page: tok.page + 1, after: lastKey})
 		}
 		meta.Next = replaceOrigin(meta.Next, c.dec.foreign)
+	}
+	if c.dec.placeholder {
+		meta.Next = placeholderNext
 	}
 	c.writeJSON(http.StatusOK, "application/json", confluentList{APIVersion: apiVersion, Kind: kind, Metadata: meta, Data: data})
 }

@@ -78,6 +78,14 @@ func (c *call) origin() string {
 	return scheme + "://" + c.r.Host
 }
 
+// linkOrigin is the origin a list's links name: the external URL when one is set.
+func (c *call) linkOrigin() string {
+	if ext := c.s.externalURL.Load(); ext != nil {
+		return *ext
+	}
+	return c.origin()
+}
+
 // gate evaluates the faults for this request and answers for them; it returns
 // false when a fault (or the client going away during a delay) ended the request.
 func (c *call) gate(page int, tooMany func(retryAfter time.Duration), fail func(status int)) bool {

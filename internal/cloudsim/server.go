@@ -29,6 +29,8 @@ type Server struct {
 
 	cfV2          atomic.Bool
 	azurePageSize atomic.Int64
+	// externalURL is the origin the lists' links name, nil for origin().
+	externalURL atomic.Pointer[string]
 
 	life   sync.Mutex
 	ln     net.Listener

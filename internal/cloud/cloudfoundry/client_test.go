@@ -227,7 +227,9 @@ func TestListingAcrossPages(t *testing.T) {
 	}
 }
 
-func TestForeignNextLinkRefused(t *testing.T) {
+// TestForeignNextLinkReissuedOnOrigin: a next link on another host names the page;
+// the page is asked for on the configured API URL, and the other host hears nothing.
+func TestForeignNextLinkReissuedOnOrigin(t *testing.T) {
 	foreign := newServer(t)
 	foreign.Handle("/v3/organizations", pages([]string{"x"}, 1, V3))
 	tests := []struct {
@@ -240,19 +242,40 @@ func TestForeignNextLinkRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			srv.Serve("/v3/organizations", []byte(`{"pagination":{"next":{"href":"`+tt.next+`"}},"resources":[{"guid":"a"}]}`))
+			srv.Handle("/v3/organizations", func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Query().Get("page") == "2" {
+					cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"pagination":{"next":null},"resources":[{"guid":"b"}]}`))
+					return
+				}
+				cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"pagination":{"next":{"href":"`+tt.next+`"}},"resources":[{"guid":"a"}]}`))
+			})
 			c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V3 })
-			if _, err := c.OrganizationsPage(context.Background(), ""); !errors.Is(err, cloud.ErrUnsafe) {
-				t.Errorf("page: got %v, want ErrUnsafe", err)
-			}
-			if _, err := c.OrganizationsPage(context.Background(), tt.next); !errors.Is(err, cloud.ErrUnsafe) {
-				t.Errorf("cursor: got %v, want ErrUnsafe", err)
+			if diff := cmp.Diff([]string{"a", "b"}, cloudtest.OrganizationIDs(t, c.OrganizationsPage)); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
 			}
 			if got := foreign.Seen(); len(got) != 0 {
 				t.Errorf("the foreign host was reached: %+v", got)
 			}
+			wantSeen := []cloudtest.Seen{
+				{Path: "/v3/organizations", Query: "per_page=5000", Auth: "Bearer " + testToken},
+				{Path: "/v3/organizations", Query: "page=2&per_page=5000", Auth: "Bearer " + testToken},
+			}
+			if diff := cmp.Diff(wantSeen, srv.Seen()); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
 		})
 	}
+}
+
+// TestCursorOfAnotherListRefused: a cursor is a page of the session's list; one of
+// the other version's list (a v2 cursor after a rediscovery settled on v3) counts
+// other pages and is refused without a request.
+func TestCursorOfAnotherListRefused(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V3 })
+	_, err := c.OrganizationsPage(context.Background(), srv.URL+"/v2/organizations?page=3&results-per-page=100")
+	cloudtest.CheckError(t, err, cloud.ErrUnsafe, "the cursor is not a page of the v3 list")
+	srv.CheckRequests(t, 0)
 }
 
 func TestRepeatedPageTokenRefused(t *testing.T) {

@@ -86,7 +86,7 @@ type Client struct {
 type session struct {
 	version   string
 	api       *cloud.Requester
-	firstPage string
+	firstPage *url.URL
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -151,11 +151,17 @@ func (c *Client) OrganizationsPage(ctx context.Context, cursor string) (cloud.Pa
 }
 
 func (c *Client) organizationsPage(ctx context.Context, s *session, cursor string) (cloud.Page[cloud.Organization], error) {
-	target := s.firstPage
+	target := s.firstPage.String()
 	if cursor != "" {
-		// Checked when its page was decoded; checked again because cursors outlive clients.
+		// Read when its page was decoded; read again because cursors outlive clients
+		// (and sessions: a cursor of the other version has no place on this list).
+		// A cursor is always a page of a session's list; after a rediscovery that
+		// settled on the other version, its page number counts other pages.
+		if u, err := url.Parse(cursor); err != nil || strings.TrimPrefix(u.Path, "/") != strings.TrimPrefix(s.firstPage.Path, "/") {
+			return cloud.Page[cloud.Organization]{}, fmt.Errorf("%w: the cursor is not a page of the %s list", cloud.ErrUnsafe, s.version)
+		}
 		var err error
-		if target, err = cloud.ResolveNext(c.apiURL, cursor); err != nil {
+		if target, err = cloud.NextOnList(s.firstPage, cursor, s.cursor()); err != nil {
 			return cloud.Page[cloud.Organization]{}, err
 		}
 	}
@@ -166,9 +172,9 @@ func (c *Client) organizationsPage(ctx context.Context, s *session, cursor strin
 		return cloud.Page[cloud.Organization]{}, err
 	}
 	if s.version == V2 {
-		return decodeV2Page(body, c.apiURL)
+		return decodeV2Page(body, s.firstPage)
 	}
-	return decodeV3Page(body, c.apiURL)
+	return decodeV3Page(body, s.firstPage)
 }
 
 // ConnectClustersPage is not something Cloud Foundry has.
@@ -224,7 +230,14 @@ func (c *Client) newSession(version, tokenURL string) (*session, error) {
 		}
 	}
 	u.RawQuery = q.Encode()
-	return &session{version: version, api: c.requester(c.creds.authorizer(tokenURL, c.transport())), firstPage: u.String()}, nil
+	return &session{version: version, api: c.requester(c.creds.authorizer(tokenURL, c.transport())), firstPage: u}, nil
+}
+
+func (s *session) cursor() cloud.Cursor {
+	if s.version == V2 {
+		return v2Cursor
+	}
+	return v3Cursor
 }
 
 // maxPageSize is the largest page a configured version allows; "" (discover) allows

@@ -159,6 +159,46 @@ func TestSimLargestPages(t *testing.T) {
 	}
 }
 
+// TestSimExternalDomain: a foundation reached by another address than the external
+// domain its links name (450 organizations, v3, as a new user would meet it). Every
+// organization is listed, and the other domain hears nothing.
+func TestSimExternalDomain(t *testing.T) {
+	sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 450}})
+	external := cloudtest.StartSim(t, cloudsim.Config{})
+	sim.SetExternalURL(external.URL())
+	for _, edit := range []func(*Config){hundredAPage, func(c *Config) { c.PageSize = 100; c.APIVersion = V2 }} {
+		sim.ResetStats()
+		ids := cloudtest.ReadAll(t, listing(newSimClient(t, sim, simClient(sim), edit)))
+		if len(ids) != 450 {
+			t.Errorf("%d organizations, want 450", len(ids))
+		}
+		if n := sim.Count(cloudsim.EndpointCFV3Organizations) + sim.Count(cloudsim.EndpointCFV2Organizations); n != 5 {
+			t.Errorf("%d list requests, want 5", n)
+		}
+	}
+	if got := external.Requests(); len(got) != 0 {
+		t.Errorf("the external domain was reached: %+v", got)
+	}
+}
+
+// TestSimPlaceholderNext: a next link without a page (the published examples'
+// placeholder) cannot be followed; the listing stops with ErrUnsafe, and no page is
+// asked for twice.
+func TestSimPlaceholderNext(t *testing.T) {
+	for _, version := range []string{V2, V3} {
+		t.Run(version, func(t *testing.T) {
+			sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 300}})
+			sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultPlaceholderNext, Endpoint: endpointOf(version), Page: 2})
+			var ids []string
+			err := cloudtest.Collect(listing(newSimClient(t, sim, simClient(sim), hundredAPage, func(c *Config) { c.APIVersion = version })), cloudtest.OrganizationID, &ids)
+			cloudtest.CheckError(t, err, cloud.ErrUnsafe, "next link carries no page")
+			if n := sim.Count(endpointOf(version)); n != 2 {
+				t.Errorf("%d list requests, want 2", n)
+			}
+		})
+	}
+}
+
 // TestSimDiscoveryNeverSendsCredentials: the API root and /v2/info are public; only
 // the token endpoint and the lists see credentials.
 func TestSimDiscoveryNeverSendsCredentials(t *testing.T) {
@@ -231,9 +271,10 @@ func TestSimFaults(t *testing.T) {
 			fault: cloudsim.Fault{Kind: cloudsim.FaultLoop, Page: 4, LoopTo: 2}},
 		{name: "v3 page 4 links back to page 1", version: V3, wantRequests: 5, wantErr: cloud.ErrUnsafe,
 			fault: cloudsim.Fault{Kind: cloudsim.FaultLoop, Page: 4, LoopTo: 1}},
-		{name: "v2 next_url on another origin", version: V2, wantRequests: 2, wantErr: cloud.ErrUnsafe,
+		// The page a foreign link names is read from the configured origin.
+		{name: "v2 next_url on another origin", version: V2, wantRequests: 5,
 			fault: cloudsim.Fault{Kind: cloudsim.FaultForeignNext, Page: 2, ForeignOrigin: foreign.URL()}},
-		{name: "v3 next href on another origin", version: V3, wantRequests: 2, wantErr: cloud.ErrUnsafe,
+		{name: "v3 next href on another origin", version: V3, wantRequests: 5,
 			fault: cloudsim.Fault{Kind: cloudsim.FaultForeignNext, Page: 2, ForeignOrigin: foreign.URL()}},
 	}
 	for _, tt := range tests {

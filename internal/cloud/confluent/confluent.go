@@ -11,9 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/orgsync/orgsync/internal/cloud"
@@ -133,7 +131,7 @@ func (c *Client) OrganizationsPage(ctx context.Context, cursor string) (cloud.Pa
 	if err != nil {
 		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", err)
 	}
-	page, err := decodeOrganizationsPage(body, c.req.Endpoint(), c.now())
+	page, err := decodeOrganizationsPage(body, c.firstPage(organizationsPath, url.Values{}), c.now())
 	if err != nil {
 		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", err)
 	}
@@ -153,7 +151,7 @@ func (c *Client) ConnectClustersPage(ctx context.Context, environment, cursor st
 	if err != nil {
 		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
 	}
-	page, err := decodeConnectClustersPage(body, c.req.Endpoint())
+	page, err := decodeConnectClustersPage(body, c.firstPage(connectClustersPath, url.Values{"environment": {environment}}))
 	if err != nil {
 		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
 	}
@@ -165,50 +163,32 @@ func (c *Client) ConnectClustersPage(ctx context.Context, environment, cursor st
 	return page, nil
 }
 
-// target is the first page's URL, or the cursor: a metadata.next link that was checked
-// when its page was decoded, and is checked again because cursors outlive clients.
-// Confluent's next links may carry page_token alone, although usm/v1 requires
-// environment and page_size defaults to 10: a link that lacks a parameter of query or
-// page_size gets ours, one that names another value of query is refused, and the rest
-// of the link is kept as given.
+// target is the first page's URL, or the page a cursor names on it. Confluent's next
+// links may carry page_token alone, although usm/v1 requires environment and page_size
+// defaults to 10: the page is always asked for with the list's own query, at the
+// link's page_token (and page_size, when it names one). A cursor is read again
+// because cursors outlive clients.
 func (c *Client) target(cursor, path string, query url.Values) (string, error) {
+	first := c.firstPage(path, query)
 	if cursor == "" {
-		u := c.req.Endpoint().JoinPath(path)
-		query.Set("page_size", strconv.Itoa(c.pageSize))
-		u.RawQuery = query.Encode()
-		return u.String(), nil
+		return first.String(), nil
 	}
-	next, err := cloud.ResolveNext(c.req.Endpoint(), cursor)
-	if err != nil {
-		return "", err
+	return cloud.NextOnList(first, cursor, pageCursor)
+}
+
+// pageCursor names the parameters of a next link that carry the place in a list. A
+// link naming another environment would list someone else's connect clusters.
+var pageCursor = cloud.Cursor{Key: "page_token", Extra: []string{"page_size"}, Same: []string{"environment"}}
+
+func (c *Client) firstPage(path string, query url.Values) *url.URL {
+	u := c.req.Endpoint().JoinPath(path)
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
 	}
-	u, err := url.Parse(next)
-	if err != nil {
-		return "", fmt.Errorf("%w: next link does not parse", cloud.ErrUnsafe)
-	}
-	// The token is opaque: a part of the query that does not parse (a ";", a stray
-	// "%") is left as the server sent it; only the keys we need are read.
-	have, _ := url.ParseQuery(u.RawQuery)
-	add := url.Values{}
-	for k, want := range query {
-		got, ok := have[k]
-		switch {
-		case !ok:
-			add[k] = want
-		case !slices.Equal(slices.Compact(slices.Clone(got)), want):
-			return "", fmt.Errorf("%w: next link asks for %s %q, not %q", cloud.ErrUnsafe, k, strings.Join(got, ","), strings.Join(want, ","))
-		}
-	}
-	if !have.Has("page_size") {
-		add.Set("page_size", strconv.Itoa(c.pageSize))
-	}
-	if len(add) > 0 {
-		if u.RawQuery != "" {
-			u.RawQuery += "&"
-		}
-		u.RawQuery += add.Encode()
-	}
-	return u.String(), nil
+	q.Set("page_size", strconv.Itoa(c.pageSize))
+	u.RawQuery = q.Encode()
+	return u
 }
 
 // get returns the raw body so decoding stays a pure, fuzzable function; the Requester
