@@ -144,6 +144,8 @@ func describe(srv *cloudsim.Server, caOut string) {
 	fmt.Println("  organizations take OAuth only (token, or clientID+clientSecret+tokenURL); the API key")
 	fmt.Println("  works for connect clusters only (spec.confluentCloud.organizations: false)")
 	fmt.Printf("  token URL       %s/oauth2/token\n", u)
+	fmt.Printf("  connect clusters take an STS token: identityPoolID=%s (exchanged at %s/sts/v1/oauth2/token)\n",
+		strings.Join(cfg.Confluent.IdentityPools, ","), u)
 	fmt.Printf("  environments    %s\n", strings.Join(cfg.Confluent.Environments, ", "))
 	for _, c := range cfg.Confluent.Credentials {
 		fmt.Printf("  accepted        token=%s | clientID=%s clientSecret=%s | connect clusters only: apiKey=%s apiSecret=%s\n",

@@ -48,6 +48,13 @@ type ConfluentConfig struct {
 	// RateLimit is the budget of each identity across the Confluent list endpoints
 	// (default 1000 requests per 60s window).
 	RateLimit Window
+	// IdentityPools are the identity pools the STS exchanges tokens with (default
+	// DefaultConfluentIdentityPool).
+	IdentityPools []string
+	// IdentityProviderTokensOnUSM makes usm/v1 take the OAuth endpoint's own tokens,
+	// as cloudsim did before it had the STS; by default it refuses them, as Confluent
+	// Cloud does, and takes STS tokens, API keys and static tokens.
+	IdentityProviderTokensOnUSM bool
 }
 
 // ConfluentCredential is one Confluent identity; any of its three forms may be used.
@@ -144,7 +151,8 @@ var (
 		Token:    "csim-confluent-token",
 		ClientID: "csim-confluent-client", ClientSecret: "csim-confluent-client-secret",
 	}
-	DefaultConfluentForbidden = ConfluentCredential{
+	DefaultConfluentIdentityPool = "pool-csim01"
+	DefaultConfluentForbidden    = ConfluentCredential{
 		APIKey: "CSIMFORBIDDEN001", APISecret: "csim-forbidden-secret",
 		Token:    "csim-confluent-forbidden-token",
 		ClientID: "csim-confluent-forbidden-client", ClientSecret: "csim-confluent-forbidden-secret",
@@ -208,6 +216,9 @@ func (c ConfluentConfig) withDefaults() ConfluentConfig {
 		c.Forbidden = DefaultConfluentForbidden
 	}
 	c.RateLimit = c.RateLimit.withDefaults(1000, time.Minute)
+	if len(c.IdentityPools) == 0 {
+		c.IdentityPools = []string{DefaultConfluentIdentityPool}
+	}
 	return c
 }
 

@@ -163,6 +163,17 @@ func (c *call) confluentPaging(maxToken int) (int, pageToken, bool) {
 func (c *call) confluentAdmit(apiKeyOK bool) bool {
 	c.w.Header().Set("X-Request-Id", newUUID())
 	id, status := c.s.confluentIdentity(c, apiKeyOK)
+	if status == 0 && !id.static && id.sts != apiKeyOK && !(apiKeyOK && c.s.cfg.Confluent.IdentityProviderTokensOnUSM) {
+		// usm/v1 (the list that takes API keys) takes STS tokens, partner/v2 the
+		// identity provider's: the other kind of token is refused.
+		c.confluentRateHeaders(c.s.limiter(ProviderConfluent).peek("anonymous", time.Now()))
+		detail := "partner/v2 takes an OAuth token from the identity provider, not a Confluent STS token"
+		if apiKeyOK {
+			detail = "usm/v1 takes a Cloud API key or a Confluent STS access token, not the identity provider's token"
+		}
+		c.confluentFail(http.StatusUnauthorized, "user_unauthenticated", "Authentication Required", detail, "")
+		return false
+	}
 	if status != 0 {
 		c.confluentRateHeaders(c.s.limiter(ProviderConfluent).peek("anonymous", time.Now()))
 		if status == http.StatusForbidden {
@@ -219,7 +230,7 @@ func (s *Server) confluentIdentity(c *call, apiKeyOK bool) (identity, int) {
 		}
 		for _, cred := range cfg.Credentials {
 			if match(cred.APIKey, key) && match(cred.APISecret, secret) {
-				return identity{provider: ProviderConfluent, principal: confluentPrincipal(cred)}, 0
+				return identity{provider: ProviderConfluent, principal: confluentPrincipal(cred), static: true}, 0
 			}
 		}
 		if match(cfg.Forbidden.APIKey, key) && match(cfg.Forbidden.APISecret, secret) {
@@ -233,7 +244,7 @@ func (s *Server) confluentIdentity(c *call, apiKeyOK bool) (identity, int) {
 	}
 	for _, cred := range cfg.Credentials {
 		if match(cred.Token, token) {
-			return identity{provider: ProviderConfluent, principal: confluentPrincipal(cred)}, 0
+			return identity{provider: ProviderConfluent, principal: confluentPrincipal(cred), static: true}, 0
 		}
 	}
 	if match(cfg.Forbidden.Token, token) {

@@ -223,6 +223,8 @@ func route(path string) (Endpoint, string, handler, map[string]string) {
 		return EndpointConfluentConnectClusters, http.MethodGet, (*Server).confluentConnectClusters, nil
 	case is("oauth2", "token"):
 		return EndpointConfluentToken, http.MethodPost, (*Server).confluentToken, nil
+	case is("sts", "v1", "oauth2", "token"):
+		return EndpointConfluentSTSToken, http.MethodPost, (*Server).confluentSTSToken, nil
 	case is("oauth", "token"):
 		return EndpointUAAToken, http.MethodPost, (*Server).uaaToken, nil
 	case is("subscriptions", "*", "providers", "Microsoft.Confluent", "organizations"):
