@@ -1028,3 +1028,38 @@ func TestClientSecretCredential(t *testing.T) {
 		})
 	}
 }
+
+// TestFiguresPaceOnTheSmallerBucket: ARM reports the principal's bucket in the
+// subscription and the subscription's own; a read is refused by whichever runs dry.
+func TestFiguresPaceOnTheSmallerBucket(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name          string
+		principal     string
+		subscription  string
+		wantRemaining int
+		wantOK        bool
+	}{
+		{"both, the subscription's smaller", "240", "12", 12, true},
+		{"both, the principal's smaller", "7", "1200", 7, true},
+		{"the principal's only", "90", "", 90, true},
+		{"the subscription's only", "", "33", 33, true},
+		{"a broken one is skipped", "x", "44", 44, true},
+		{"none", "", "", -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.principal != "" {
+				h.Set("x-ms-ratelimit-remaining-subscription-reads", tt.principal)
+			}
+			if tt.subscription != "" {
+				h.Set("x-ms-ratelimit-remaining-subscription-global-reads", tt.subscription)
+			}
+			f, ok := figures(h, now)
+			if ok != tt.wantOK || f.Remaining != tt.wantRemaining {
+				t.Errorf("figures = %d, %v; want %d, %v", f.Remaining, ok, tt.wantRemaining, tt.wantOK)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -136,11 +137,68 @@ func TestRateLimits(t *testing.T) {
 		}
 	})
 
-	t.Run("remaining 0 on a success waits for the epoch reset", func(t *testing.T) {
+	t.Run("the v2 limiter's 429, its suffixed headers and a text/plain body", func(t *testing.T) {
+		reset := time.Now().Add(50 * time.Second).Unix()
+		srv := newServer(t)
+		srv.Handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-RateLimit-Limit-V2-API", "60")
+			w.Header().Set("X-RateLimit-Remaining-V2-API", "0")
+			w.Header().Set("X-RateLimit-Reset-V2-API", strconv.FormatInt(reset, 10))
+			w.Header().Set("X-RateLimit-Limit", "20000")
+			w.Header().Set("X-RateLimit-Remaining", "18000")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"code":10018,"description":"Rate Limit of V2 API Exceeded. Please consider using the V3 API","error_code":"CF-RateLimitV2APIExceeded"}`))
+		})
+		c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 })
+		_, err := c.OrganizationsPage(context.Background(), "")
+		rl := cloudtest.RateLimited(t, err)
+		if rl.Wait < 48*time.Second || rl.Wait > 50*time.Second {
+			t.Errorf("wait %s, want about 50s, the v2 limiter's reset", rl.Wait)
+		}
+		if got := []int{rl.Figures.Limit, rl.Figures.Remaining}; !slices.Equal(got, []int{60, 0}) {
+			t.Errorf("figures limit, remaining = %v, want the v2 limiter's [60 0]", got)
+		}
+		code, message := errorDetail([]byte(`{"code":10018,"description":"Rate Limit of V2 API Exceeded. Please consider using the V3 API","error_code":"CF-RateLimitV2APIExceeded"}`))
+		if code != "CF-RateLimitV2APIExceeded" || !strings.Contains(message, "V3 API") {
+			t.Errorf("errorDetail = %q, %q", code, message)
+		}
+	})
+
+	t.Run("rounded remaining 0 on a success paces on half a tenth of the limit", func(t *testing.T) {
+		// The Cloud Controller rounds Remaining down to a tenth of the limit: 0 of 2000
+		// means fewer than 200 left. Half of that, 100, over the 100 s to the reset is
+		// one request a second: the next one waits about a second, it does not stop.
+		reset := time.Now().Add(100 * time.Second).Unix()
+		srv := newServer(t)
+		srv.Handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-RateLimit-Limit-V2-API", "2000")
+			w.Header().Set("X-RateLimit-Remaining-V2-API", "0")
+			w.Header().Set("X-RateLimit-Reset-V2-API", strconv.FormatInt(reset, 10))
+			w.Header().Set("X-RateLimit-Limit", "20000")
+			w.Header().Set("X-RateLimit-Remaining", "18000")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+			cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"resources":[]}`))
+		})
+		c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 })
+		for i := range 3 {
+			if _, err := c.OrganizationsPage(context.Background(), ""); err != nil {
+				t.Fatalf("page %d: %v", i+1, err)
+			}
+		}
+		srv.CheckRequests(t, 3)
+		f, _ := c.cfg.Budget.Figures()
+		if got := []int{f.Limit, f.Remaining, f.Granularity}; !slices.Equal(got, []int{2000, 0, 200}) {
+			t.Errorf("figures limit, remaining, granularity = %v, want the v2 limiter's [2000 0 200]", got)
+		}
+	})
+
+	t.Run("exact remaining 0 on a success waits for the epoch reset", func(t *testing.T) {
 		reset := time.Now().Add(40 * time.Second).Unix()
 		srv := newServer(t)
 		srv.Handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("X-RateLimit-Limit", "2000")
+			w.Header().Set("X-RateLimit-Limit", "5") // under 10 there is no rounding
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
 			cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"resources":[]}`))

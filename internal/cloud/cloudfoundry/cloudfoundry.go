@@ -267,10 +267,7 @@ func (c *Client) requester(auth cloud.Authorizer) *cloud.Requester {
 		Endpoint: c.apiURL,
 		Auth:     auth,
 		Budget:   c.cfg.Budget,
-		Figures: func(h http.Header, now time.Time) cloud.Figures {
-			// Cloud Foundry's X-RateLimit-Reset is UTC epoch seconds.
-			return cloud.ParseXRateLimit(h, cloud.ResetEpochSeconds, now)
-		},
+		Figures:     figures,
 		ErrorDetail: errorDetail,
 		HTTPClient:  hc,
 		Backoff:     c.cfg.backoff,

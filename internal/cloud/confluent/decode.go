@@ -2,6 +2,7 @@ package confluent
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -144,6 +145,10 @@ func errorDetail(body []byte) (code, message string) {
 			Code   string `json:"code"`
 			Title  string `json:"title"`
 			Detail string `json:"detail"`
+			// Some Confluent APIs give each item a numeric error_code and a message
+			// instead of (or beside) code, title and detail.
+			ErrorCode any    `json:"error_code"`
+			Message   string `json:"message"`
 		} `json:"errors"`
 	}
 	if json.Unmarshal(body, &f) != nil || len(f.Errors) == 0 {
@@ -154,11 +159,16 @@ func errorDetail(body []byte) (code, message string) {
 		if code == "" {
 			code = e.Code
 		}
+		if code == "" && e.ErrorCode != nil {
+			code = fmt.Sprint(e.ErrorCode)
+		}
 		switch {
 		case e.Title != "" && e.Detail != "":
 			parts = append(parts, e.Title+": "+e.Detail)
 		case e.Title != "" || e.Detail != "":
 			parts = append(parts, e.Title+e.Detail)
+		case e.Message != "":
+			parts = append(parts, e.Message)
 		}
 	}
 	return code, cloud.TruncateMessage(strings.Join(parts, "; "))

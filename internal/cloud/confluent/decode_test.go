@@ -135,6 +135,10 @@ func TestErrorDetail(t *testing.T) {
 		{name: "two errors", body: []byte(`{"errors":[{"code":"a","title":"A"},{"code":"b","detail":"B"}]}`),
 			wantCode: "a", wantMsg: "A; B"},
 		{name: "not JSON", body: []byte(`<html>bad gateway</html>`)},
+		{name: "error_code and message items", body: []byte(`{"errors":[{"error_code":40301,"message":"Request is not authorized"}]}`),
+			wantCode: "40301", wantMsg: "Request is not authorized"},
+		{name: "a string error_code beside a title", body: []byte(`{"errors":[{"error_code":"quota_exceeded","title":"Quota","detail":"over","message":"ignored"}]}`),
+			wantCode: "quota_exceeded", wantMsg: "Quota: over"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
