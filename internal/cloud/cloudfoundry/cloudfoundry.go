@@ -264,9 +264,9 @@ func (c *Client) requester(auth cloud.Authorizer) *cloud.Requester {
 	hc := cloud.NewHTTPClient(c.transport())
 	hc.Transport = epochRetryAfter{base: hc.Transport, now: time.Now}
 	return cloud.NewRequester(cloud.RequesterConfig{
-		Endpoint: c.apiURL,
-		Auth:     auth,
-		Budget:   c.cfg.Budget,
+		Endpoint:    c.apiURL,
+		Auth:        auth,
+		Budget:      c.cfg.Budget,
 		Figures:     figures,
 		ErrorDetail: errorDetail,
 		HTTPClient:  hc,
