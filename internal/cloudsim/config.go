@@ -116,6 +116,17 @@ type CloudFoundryConfig struct {
 	// RetryAfterEpoch makes a 429's Retry-After carry the reset time as UTC epoch
 	// seconds, as some Cloud Controller releases do, instead of a number of seconds.
 	RetryAfterEpoch bool
+	// V2RateLimit is the v2 API's own per-user budget, counted on /v2 requests besides
+	// RateLimit and reported in X-RateLimit-*-V2-API headers; its 429 says
+	// CF-RateLimitV2APIExceeded. Off unless Limit is set, as on a foundation whose
+	// operator did not configure it.
+	V2RateLimit Window
+	// ExactRemaining reports X-RateLimit-Remaining as it is. By default it is rounded
+	// down to a tenth of the limit, as the Cloud Controller's limiters do.
+	ExactRemaining bool
+	// PlainText429 labels 429 bodies text/plain, as some routers in front of a Cloud
+	// Controller do; the body is the same JSON.
+	PlainText429 bool
 }
 
 // CFCredential is one Cloud Foundry identity; any of its forms may be used.

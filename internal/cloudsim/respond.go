@@ -19,6 +19,8 @@ type call struct {
 	ep   Endpoint
 	vars map[string]string
 	rec  RequestRecord
+	// plain labels an error body text/plain (cfPlain429).
+	plain bool
 	id   identity
 	dec  decision
 }

@@ -25,6 +25,7 @@ type Server struct {
 	limMu          sync.Mutex
 	confluentLimit *fixedWindow
 	cfLimit        *fixedWindow
+	cfV2Limit      *fixedWindow
 	azureLimit     *tokenBucket
 
 	cfV2          atomic.Bool
@@ -51,6 +52,7 @@ func New(cfg Config) *Server {
 		stats:          newStats(cfg.RequestLogLimit),
 		confluentLimit: newFixedWindow(cfg.Confluent.RateLimit),
 		cfLimit:        newFixedWindow(cfg.CloudFoundry.RateLimit),
+		cfV2Limit:      newFixedWindow(Window{Limit: cfg.CloudFoundry.V2RateLimit.Limit, Window: cfg.CloudFoundry.V2RateLimit.Window, Disabled: cfg.CloudFoundry.V2RateLimit.Limit <= 0}),
 		azureLimit:     newTokenBucket(cfg.Azure.Throttle),
 	}
 	s.cfV2.Store(!cfg.CloudFoundry.DisableV2)

@@ -254,6 +254,29 @@ func TestSimRateLimitBurstResumes(t *testing.T) {
 	}
 }
 
+// TestSimV2LimiterResumes: the v2 limiter (its own budget, -V2-API headers, a
+// text/plain 429 saying CF-RateLimitV2APIExceeded) pauses the listing until its
+// reset, and the same Listing resumes at the refused page.
+func TestSimV2LimiterResumes(t *testing.T) {
+	sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 500,
+		V2RateLimit: cloudsim.Window{Limit: 3, Window: 2 * time.Second}, PlainText429: true}})
+	l := listing(newSimClient(t, sim, simPassword(sim), hundredAPage, func(c *Config) { c.APIVersion = V2 }))
+	var ids []string
+	refusals := 0
+	cloudtest.CollectWaiting(t, l, cloudtest.OrganizationID, &ids, func(rl *cloud.RateLimitedError) {
+		refusals++
+		if rl.Wait <= 0 || rl.Wait > 3*time.Second || rl.Figures.Limit != 3 {
+			t.Errorf("wait %s, figures %+v; want the v2 limiter's", rl.Wait, rl.Figures)
+		}
+	})
+	if refusals == 0 {
+		t.Error("the v2 limiter never refused")
+	}
+	if diff := cmp.Diff(sim.CFOrganizations().Keys(), ids); diff != "" {
+		t.Errorf("organizations (-want +got):\n%s", diff)
+	}
+}
+
 func TestSimFaults(t *testing.T) {
 	foreign := cloudtest.StartSim(t, cloudsim.Config{})
 	tests := []struct {
