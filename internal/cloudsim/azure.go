@@ -11,7 +11,10 @@ import (
 	"time"
 )
 
-const armRemainingReads = "x-ms-ratelimit-remaining-subscription-reads"
+const (
+	armRemainingReads       = "x-ms-ratelimit-remaining-subscription-reads"
+	armRemainingGlobalReads = "x-ms-ratelimit-remaining-subscription-global-reads"
+)
 
 // azureList serves the list by subscription and the list by resource group.
 func (s *Server) azureList(c *call) {
@@ -129,6 +132,17 @@ func (c *call) armAdmit() (string, bool) {
 				"after additional tokens are available. Refer to https://aka.ms/arm-throttling",
 			sub, id.principal, secondsUntil(b.reset, now)))
 		return "", false
+	}
+	if c.s.azureSubLimit != nil {
+		g := c.s.azureSubLimit.take(strings.ToLower(sub), now)
+		h.Set(armRemainingGlobalReads, strconv.Itoa(g.remaining))
+		if !g.allowed {
+			c.armThrottled("SubscriptionRequestsThrottled", g.reset.Sub(now), fmt.Sprintf(
+				"Number of 'read' requests for subscription '%s' exceeded. Please try again after '%d' seconds "+
+					"after additional tokens are available. Refer to https://aka.ms/arm-throttling",
+				sub, secondsUntil(g.reset, now)))
+			return "", false
+		}
 	}
 
 	versions := c.s.cfg.Azure.APIVersions

@@ -88,6 +88,10 @@ type AzureConfig struct {
 	// Throttle is ARM's read token bucket, per subscription and principal
 	// (default 250 tokens refilled at 25 per second).
 	Throttle TokenBucket
+	// SubscriptionThrottle is the subscription's own read bucket, which every
+	// principal draws on, reported in x-ms-ratelimit-remaining-subscription-global-reads.
+	// Off unless Capacity is set.
+	SubscriptionThrottle TokenBucket
 }
 
 // AzureCredential is one Azure AD service principal, or a static ARM bearer token.

@@ -27,6 +27,7 @@ type Server struct {
 	cfLimit        *fixedWindow
 	cfV2Limit      *fixedWindow
 	azureLimit     *tokenBucket
+	azureSubLimit  *tokenBucket // nil when Azure.SubscriptionThrottle is off
 
 	cfV2          atomic.Bool
 	azurePageSize atomic.Int64
@@ -54,6 +55,13 @@ func New(cfg Config) *Server {
 		cfLimit:        newFixedWindow(cfg.CloudFoundry.RateLimit),
 		cfV2Limit:      newFixedWindow(Window{Limit: cfg.CloudFoundry.V2RateLimit.Limit, Window: cfg.CloudFoundry.V2RateLimit.Window, Disabled: cfg.CloudFoundry.V2RateLimit.Limit <= 0}),
 		azureLimit:     newTokenBucket(cfg.Azure.Throttle),
+	}
+	if cfg.Azure.SubscriptionThrottle.Capacity > 0 {
+		b := cfg.Azure.SubscriptionThrottle
+		if b.RefillPerSecond <= 0 {
+			b.RefillPerSecond = float64(b.Capacity) / 10
+		}
+		s.azureSubLimit = newTokenBucket(b)
 	}
 	s.cfV2.Store(!cfg.CloudFoundry.DisableV2)
 	s.azurePageSize.Store(int64(cfg.Azure.PageSize))
