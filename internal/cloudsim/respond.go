@@ -21,8 +21,8 @@ type call struct {
 	rec  RequestRecord
 	// plain labels an error body text/plain (cfPlain429).
 	plain bool
-	id   identity
-	dec  decision
+	id    identity
+	dec   decision
 }
 
 // recorder counts a request the moment its status is written, before the
