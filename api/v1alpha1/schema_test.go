@@ -530,6 +530,7 @@ var _ = Describe("kubectl", Ordered, func() {
 		Expect(k8sClient.Create(ctx, org)).To(Succeed())
 		DeferCleanup(deleteObject, org)
 		org.Status = succeededStatus("Acme", org.Generation)
+		org.Status.OfferStatus = "Subscribed"
 		Expect(k8sClient.Status().Update(ctx, org)).To(Succeed())
 
 		cc = newConnectCluster("kubectl-cc", "env-abc12")
@@ -560,8 +561,8 @@ var _ = Describe("kubectl", Ordered, func() {
 		Expect(rows[1][:5]).To(Equal([]string{"kubectl-org", "Azure", "Acme", "Succeeded", "True"}))
 
 		rows = table(runKubectl("get", "org", "-o", "wide", "-l", selector))
-		Expect(rows[0]).To(Equal([]string{"NAME", "PROVIDER", "DISPLAY-NAME", "STATE", "READY", "AGE", "ACCOUNT", "EXTERNAL-ID"}))
-		Expect(rows[1][6:]).To(Equal([]string{"acct", "org-123"}))
+		Expect(rows[0]).To(Equal([]string{"NAME", "PROVIDER", "DISPLAY-NAME", "STATE", "READY", "AGE", "ACCOUNT", "EXTERNAL-ID", "OFFER"}))
+		Expect(rows[1][6:]).To(Equal([]string{"acct", "org-123", "Subscribed"}))
 	})
 
 	It("shows connect clusters with their environment, ids, cloud, region and readiness", func() {

@@ -36,6 +36,9 @@ type Organization struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	DeletedAt    time.Time
+	// OfferStatus is the status of the organization's SaaS offer, where it has one
+	// (Azure's offerDetail.status).
+	OfferStatus string
 	// Details holds provider-specific facts worth showing (location, offer status, ...).
 	Details map[string]string
 }

@@ -158,6 +158,7 @@ func TestOrganizationsPageDocumentExample(t *testing.T) {
 		ResourceName: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myResourceGroup/providers/Microsoft.Confluent/organizations/myOrganization",
 		CreatedAt:    at,
 		UpdatedAt:    at,
+		OfferStatus:  "Started",
 		Details: map[string]string{
 			"location":        "West US",
 			"organizationID":  "string",
