@@ -252,3 +252,27 @@ func TestQueryFilters(t *testing.T) {
 		})
 	}
 }
+
+// TestV3DocsExample: the v3 documentation's list example, whose items carry neither
+// suspended, relationships nor links, decodes as two active organizations and the
+// last page.
+func TestV3DocsExample(t *testing.T) {
+	list, _ := url.Parse("https://10.0.0.1/v3/organizations?per_page=5000")
+	page, err := decodeV3Page(fixture(t, "v3-organizations-docs.json", "https://api.example.org"), list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := cloud.Page[cloud.Organization]{
+		Items: []cloud.Organization{{
+			ID: "885735b5-aea4-4cf5-8e44-961af0e41920", DisplayName: "org1", State: cloud.StateSucceeded, RawState: "active",
+			CreatedAt: time.Date(2017, 2, 1, 1, 33, 58, 0, time.UTC), UpdatedAt: time.Date(2017, 2, 1, 1, 33, 58, 0, time.UTC),
+		}, {
+			ID: "d4c91047-7b29-4fda-b7f9-04033e5c9c9f", DisplayName: "org2", State: cloud.StateSucceeded, RawState: "active",
+			CreatedAt: time.Date(2017, 2, 2, 0, 14, 30, 0, time.UTC), UpdatedAt: time.Date(2017, 2, 2, 0, 14, 30, 0, time.UTC),
+		}},
+		Total: 2,
+	}
+	if diff := cmp.Diff(want, page); diff != "" {
+		t.Errorf("page (-want +got):\n%s", diff)
+	}
+}
