@@ -163,7 +163,8 @@ func (c *call) confluentPaging(maxToken int) (int, pageToken, bool) {
 func (c *call) confluentAdmit(apiKeyOK bool) bool {
 	c.w.Header().Set("X-Request-Id", newUUID())
 	id, status := c.s.confluentIdentity(c, apiKeyOK)
-	if status == 0 && !id.static && id.sts != apiKeyOK && !(apiKeyOK && c.s.cfg.Confluent.IdentityProviderTokensOnUSM) {
+	idpTokenTaken := apiKeyOK && c.s.cfg.Confluent.IdentityProviderTokensOnUSM
+	if status == 0 && !id.static && id.sts != apiKeyOK && !idpTokenTaken {
 		// usm/v1 (the list that takes API keys) takes STS tokens, partner/v2 the
 		// identity provider's: the other kind of token is refused.
 		c.confluentRateHeaders(c.s.limiter(ProviderConfluent).peek("anonymous", time.Now()))

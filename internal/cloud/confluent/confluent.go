@@ -168,7 +168,8 @@ func (c *Client) ConnectClustersPage(ctx context.Context, environment, cursor st
 	if c.clusters == nil {
 		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters: %w", errNoIdentityPool)
 	}
-	target, err := c.target(cursor, connectClustersPath, url.Values{"environment": {environment}})
+	query := url.Values{environmentParam: {environment}}
+	target, err := c.target(cursor, connectClustersPath, query)
 	if err != nil {
 		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
 	}
@@ -176,7 +177,7 @@ func (c *Client) ConnectClustersPage(ctx context.Context, environment, cursor st
 	if err != nil {
 		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
 	}
-	page, err := decodeConnectClustersPage(body, c.firstPage(connectClustersPath, url.Values{"environment": {environment}}))
+	page, err := decodeConnectClustersPage(body, c.firstPage(connectClustersPath, query))
 	if err != nil {
 		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
 	}
@@ -203,7 +204,10 @@ func (c *Client) target(cursor, path string, query url.Values) (string, error) {
 
 // pageCursor names the parameters of a next link that carry the place in a list. A
 // link naming another environment would list someone else's connect clusters.
-var pageCursor = cloud.Cursor{Key: "page_token", Extra: []string{"page_size"}, Same: []string{"environment"}}
+var pageCursor = cloud.Cursor{Key: "page_token", Extra: []string{"page_size"}, Same: []string{environmentParam}}
+
+// environmentParam is usm/v1's required query parameter naming the environment.
+const environmentParam = "environment"
 
 func (c *Client) firstPage(path string, query url.Values) *url.URL {
 	u := c.req.Endpoint().JoinPath(path)
