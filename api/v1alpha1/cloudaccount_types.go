@@ -226,6 +226,7 @@ const (
 )
 
 // CloudFoundrySpec configures listing Cloud Foundry organizations.
+// +kubebuilder:validation:XValidation:rule="!has(self.pageSize) || self.pageSize <= 100 || !has(self.apiVersion) || self.apiVersion != 'v2'",message="spec.cloudFoundry.pageSize is at most 100 with apiVersion v2 (v2's results-per-page limit)"
 type CloudFoundrySpec struct {
 	// apiURL is the Cloud Controller API base URL, such as https://api.sys.example.com.
 	// +required
@@ -254,11 +255,12 @@ type CloudFoundrySpec struct {
 	// +kubebuilder:validation:items:Pattern=`^(name|status|space_guid|user_guid|manager_guid|billing_manager_guid|auditor_guid)(:|>=|<=|<|>| IN ).+$`
 	Query []string `json:"query,omitempty"`
 
-	// pageSize is the page size asked for (the API allows at most 100).
+	// pageSize is the page size asked for. Unset asks for the largest page the API
+	// version serves: 100 on v2, 5000 on v3. Above 100 it needs v3 (apiVersion v3, or
+	// empty, where a foundation found to offer only v2 is read 100 a page).
 	// +optional
-	// +default=100
 	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:validation:Maximum=5000
 	PageSize int32 `json:"pageSize,omitempty"`
 }
 

@@ -84,6 +84,9 @@ const (
 	ReasonNotFoundRemotely = "NotFoundRemotely"
 	// ReasonProvisioningFailed means the remote item is in a terminal unhealthy state.
 	ReasonProvisioningFailed = "ProvisioningFailed"
+	// ReasonOfferInactive means the organization's SaaS offer is Suspended,
+	// Unsubscribed or Failed: it cannot be used, whatever its provisioning state.
+	ReasonOfferInactive = "OfferInactive"
 	// ReasonProvisioning means the remote item is being provisioned or changed.
 	ReasonProvisioning = "Provisioning"
 )

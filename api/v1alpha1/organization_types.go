@@ -63,6 +63,15 @@ type OrganizationStatus struct {
 	// +optional
 	RawState string `json:"rawState,omitempty"`
 
+	// offerStatus is the status of the organization's SaaS offer (Azure's
+	// offerDetail.status: Started, PendingFulfillmentStart, InProgress, Subscribed,
+	// Suspended, Reinstated, Succeeded, Failed, Unsubscribed, Updating). An offer that is
+	// Suspended, Unsubscribed or Failed makes the mirror not Ready, whatever
+	// provisioningState says.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	OfferStatus string `json:"offerStatus,omitempty"`
+
 	// ssoURL is the organization's single sign-on URL, when it has one.
 	// +optional
 	SSOURL string `json:"ssoURL,omitempty"`
@@ -101,6 +110,7 @@ type OrganizationStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Account",type=string,JSONPath=`.spec.accountRef.name`,priority=1
 // +kubebuilder:printcolumn:name="External-ID",type=string,JSONPath=`.spec.externalID`,priority=1
+// +kubebuilder:printcolumn:name="Offer",type=string,JSONPath=`.status.offerStatus`,priority=1
 type Organization struct {
 	metav1.TypeMeta `json:",inline"`
 

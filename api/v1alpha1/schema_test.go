@@ -101,10 +101,9 @@ var _ = Describe("CloudAccount", func() {
 			}),
 			cloudFoundry.Name: common(v1.CloudAccountSpec{
 				Provider: v1.ProviderCloudFoundry,
-				CloudFoundry: &v1.CloudFoundrySpec{
-					APIURL:   "https://api.sys.example.com",
-					PageSize: 100,
-				},
+				// No pageSize default: the client asks for the largest page of the
+				// version it settles on.
+				CloudFoundry: &v1.CloudFoundrySpec{APIURL: "https://api.sys.example.com"},
 			}),
 		}
 		for name, spec := range want {
@@ -163,6 +162,18 @@ cloudFoundry:
   apiVersion: v3
   query: ["name:foo", "status:active", "name IN a,b", "space_guid>=x", "user_guid<=y", "manager_guid<z", "auditor_guid>w", "billing_manager_guid:v"]
   pageSize: 100
+`+credentials),
+		Entry("Cloud Foundry v3 at its largest page", `
+provider: CloudFoundry
+cloudFoundry: {apiURL: 'https://api.sys.example.com', apiVersion: v3, pageSize: 5000}
+`+credentials),
+		Entry("Cloud Foundry discovering its version, pageSize above v2's", `
+provider: CloudFoundry
+cloudFoundry: {apiURL: 'https://api.sys.example.com', pageSize: 1000}
+`+credentials),
+		Entry("Cloud Foundry v2 at its largest page", `
+provider: CloudFoundry
+cloudFoundry: {apiURL: 'https://api.sys.example.com', apiVersion: v2, pageSize: 100}
 `+credentials),
 	)
 
@@ -297,8 +308,10 @@ cloudFoundry:
 
 		Entry("Cloud Foundry pageSize 0", "provider: CloudFoundry\ncloudFoundry: {apiURL: 'https://api.example.com', pageSize: 0}\n"+credentials,
 			"spec.cloudFoundry.pageSize", "should be greater than or equal to 1"),
-		Entry("Cloud Foundry pageSize 101", "provider: CloudFoundry\ncloudFoundry: {apiURL: 'https://api.example.com', pageSize: 101}\n"+credentials,
-			"spec.cloudFoundry.pageSize", "should be less than or equal to 100"),
+		Entry("Cloud Foundry pageSize 5001", "provider: CloudFoundry\ncloudFoundry: {apiURL: 'https://api.example.com', pageSize: 5001}\n"+credentials,
+			"spec.cloudFoundry.pageSize", "should be less than or equal to 5000"),
+		Entry("Cloud Foundry v2 with pageSize 101", "provider: CloudFoundry\ncloudFoundry: {apiURL: 'https://api.example.com', apiVersion: v2, pageSize: 101}\n"+credentials,
+			"spec.cloudFoundry", "pageSize is at most 100 with apiVersion v2"),
 		Entry("an unknown Cloud Foundry API version", "provider: CloudFoundry\ncloudFoundry: {apiURL: 'https://api.example.com', apiVersion: v4}\n"+credentials,
 			`spec.cloudFoundry.apiVersion: Unsupported value: "v4"`),
 		Entry("a query on an unknown field",
@@ -517,6 +530,7 @@ var _ = Describe("kubectl", Ordered, func() {
 		Expect(k8sClient.Create(ctx, org)).To(Succeed())
 		DeferCleanup(deleteObject, org)
 		org.Status = succeededStatus("Acme", org.Generation)
+		org.Status.OfferStatus = "Subscribed"
 		Expect(k8sClient.Status().Update(ctx, org)).To(Succeed())
 
 		cc = newConnectCluster("kubectl-cc", "env-abc12")
@@ -547,8 +561,8 @@ var _ = Describe("kubectl", Ordered, func() {
 		Expect(rows[1][:5]).To(Equal([]string{"kubectl-org", "Azure", "Acme", "Succeeded", "True"}))
 
 		rows = table(runKubectl("get", "org", "-o", "wide", "-l", selector))
-		Expect(rows[0]).To(Equal([]string{"NAME", "PROVIDER", "DISPLAY-NAME", "STATE", "READY", "AGE", "ACCOUNT", "EXTERNAL-ID"}))
-		Expect(rows[1][6:]).To(Equal([]string{"acct", "org-123"}))
+		Expect(rows[0]).To(Equal([]string{"NAME", "PROVIDER", "DISPLAY-NAME", "STATE", "READY", "AGE", "ACCOUNT", "EXTERNAL-ID", "OFFER"}))
+		Expect(rows[1][6:]).To(Equal([]string{"acct", "org-123", "Subscribed"}))
 	})
 
 	It("shows connect clusters with their environment, ids, cloud, region and readiness", func() {

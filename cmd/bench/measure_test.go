@@ -82,7 +82,13 @@ func TestWorldAddsUp(t *testing.T) {
 			t.Errorf("worldOf(%d) holds %d mirrors", n, got)
 		}
 	}
-	if got := (list{lists: environments, items: 800}).pages(); got != 80 {
+	if got := (list{lists: environments, items: 800, pageSize: 100}).pages(); got != 80 {
 		t.Errorf("pages of 10 listings of 800 = %d, want 80", got)
+	}
+	if got := (list{lists: 1, items: 6000, pageSize: 5000}).pages(); got != 2 {
+		t.Errorf("pages of a listing of 6,000 at 5,000 a page = %d, want 2", got)
+	}
+	if got := (list{lists: 1, items: 0, pageSize: 5000}).pages(); got != 1 {
+		t.Errorf("pages of an empty listing = %d, want 1", got)
 	}
 }

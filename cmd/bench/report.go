@@ -55,7 +55,7 @@ type report struct {
 // columns of the main table, and each result's cells.
 var mainColumns = []string{
 	"mirrors", "cold sync", "limit (in flight)", "operator/limit", "writes, cold", "writes, unchanged",
-	"list requests, unchanged (ceil(n/100))", "other remote requests", "token calls", "unchanged sync", "CPU per unchanged sync",
+	"list requests, unchanged (ceil(n/page size))", "other remote requests", "token calls", "unchanged sync", "CPU per unchanged sync",
 	"rename to mirror", "peak RSS", "peak Go heap", "Go heap after", "list API", "kubectl get",
 }
 
@@ -92,7 +92,7 @@ func (rep report) text() string {
 		fmt.Fprintln(w, strings.Join(r.cells(), "\t"))
 	}
 	w.Flush()
-	sb.WriteString("\nRemote list requests of the unchanged sync, by list (want: ceil(items/100) per listing):\n")
+	sb.WriteString("\nRemote list requests of the unchanged sync, by list (want: ceil(items/page size) per listing; pages of 100, Cloud Foundry v3 5000):\n")
 	w = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "mirrors\tlist\tlistings\titems each\trequests\twant")
 	for _, r := range rep.results {
@@ -136,7 +136,7 @@ func (rep report) markdown() string {
 		sb.WriteString("| " + strings.Join(r.cells(), " | ") + " |\n")
 	}
 	sb.WriteString("\nRemote list requests of the unchanged sync, by list:\n\n")
-	sb.WriteString("| mirrors | list | listings | items each | requests | ceil(items/100) per listing |\n|---|---|---|---|---|---|\n")
+	sb.WriteString("| mirrors | list | listings | items each | requests | ceil(items/page size) per listing |\n|---|---|---|---|---|---|\n")
 	for _, r := range rep.results {
 		for _, l := range r.world.lists() {
 			fmt.Fprintf(&sb, "| %d | %s | %d | %d | %d | %d |\n", r.world.mirrors, l.name, l.lists, l.items, r.requests[l.endpoint], l.pages())
@@ -171,7 +171,7 @@ What the columns measure:
   (status included), counted by the API server itself (` + "`apiserver_request_total`" + `),
   during the cold sync and during a requested resync of the unchanged lists.
 - **list requests**: the simulator's count of list requests during the unchanged resync,
-  against ceil(items/100) per listing; **other remote requests**: the rest but token
+  against ceil(items/page size) per listing (100 a page, 5000 for Cloud Foundry v3); **other remote requests**: the rest but token
   calls (discovery); **token calls**: token requests in that resync.
 - **CPU per unchanged sync**: the operator's user and system CPU time (` + "`/proc/PID/stat`" + `)
   during that resync of all three accounts.

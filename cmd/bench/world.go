@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/cloud/cloudfoundry"
+	"github.com/orgsync/orgsync/internal/cloud/confluent"
 	"github.com/orgsync/orgsync/internal/cloudsim"
 )
 
@@ -68,19 +70,23 @@ type list struct {
 	name     string
 	endpoint cloudsim.Endpoint
 	// lists is how many listings of the endpoint one sync makes, items how many
-	// items each holds.
-	lists, items int
+	// items each holds, pageSize how many a page of it holds.
+	lists, items, pageSize int
 }
 
 // lists are the remote lists one full sync reads.
 func (w world) lists() []list {
 	return []list{
-		{"Confluent organizations", cloudsim.EndpointConfluentOrganizations, 1, w.confluentOrgs},
-		{"Confluent connect clusters", cloudsim.EndpointConfluentConnectClusters, environments, w.clustersPerEnv},
-		{"Azure organizations", cloudsim.EndpointAzureListBySubscription, 1, w.azureOrgs},
-		{"Cloud Foundry organizations", cloudsim.EndpointCFV3Organizations, 1, w.cfOrgs},
+		{"Confluent organizations", cloudsim.EndpointConfluentOrganizations, 1, w.confluentOrgs, confluent.MaxPageSize},
+		{"Confluent connect clusters", cloudsim.EndpointConfluentConnectClusters, environments, w.clustersPerEnv, confluent.MaxPageSize},
+		{"Azure organizations", cloudsim.EndpointAzureListBySubscription, 1, w.azureOrgs, azurePageSize},
+		{"Cloud Foundry organizations", cloudsim.EndpointCFV3Organizations, 1, w.cfOrgs, cloudfoundry.MaxPageSizeV3},
 	}
 }
 
-// pages is ceil(items/100) for each listing, and one page for an empty list.
-func (l list) pages() int { return l.lists * max(1, (l.items+99)/100) }
+// azurePageSize is the page size ARM (and cloudsim's default) chooses; the client
+// cannot ask for another.
+const azurePageSize = 100
+
+// pages is ceil(items/pageSize) for each listing, and one page for an empty list.
+func (l list) pages() int { return l.lists * max(1, (l.items+l.pageSize-1)/l.pageSize) }

@@ -56,12 +56,14 @@ func run() error {
 		addr, caOut                    string
 		useTLS, cfNoRate, cfRetryEpoch bool
 		churn                          time.Duration
+		externalURL                    string
 	)
 	flag.StringVar(&addr, "addr", "127.0.0.1:8443", "listen address")
 	flag.BoolVar(&useTLS, "tls", true, "serve HTTPS with a self-signed certificate (Azure AD clients require HTTPS)")
 	flag.Var(&tlsHosts, "tls-host", "extra DNS name or IP for the certificate (repeatable, comma-separated)")
 	flag.StringVar(&caOut, "ca-out", "", "write the certificate (PEM) to this file, for clients to trust")
 	flag.StringVar(&cfg.PublicURL, "public-url", "", "origin used in absolute links (default: the origin each request was sent to)")
+	flag.StringVar(&externalURL, "external-url", "", "origin the lists' links name, as a foundation's external domain (discovery and token endpoints keep -public-url)")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed of the generated data set")
 	flag.DurationVar(&cfg.TokenTTL, "token-ttl", 3599*time.Second, "lifetime of issued access tokens")
 
@@ -70,6 +72,8 @@ func run() error {
 	flag.IntVar(&cfg.Confluent.ConnectClustersPerEnvironment, "connect-clusters", 20, "connect clusters per environment (negative: none)")
 	flag.IntVar(&cfg.Confluent.RateLimit.Limit, "confluent-rate-limit", 1000, "Confluent requests per window per credential")
 	flag.DurationVar(&cfg.Confluent.RateLimit.Window, "confluent-rate-window", time.Minute, "Confluent rate-limit window")
+	flag.BoolVar(&cfg.Confluent.IdentityProviderTokensOnUSM, "confluent-idp-tokens-on-usm", false,
+		"let usm/v1 take /oauth2/token's own tokens (Confluent Cloud refuses them: only API keys and STS tokens)")
 
 	flag.Var(&subs, "azure-subscriptions", "Azure subscriptions (default "+cloudsim.DefaultAzureSubscription+")")
 	flag.IntVar(&cfg.Azure.ResourceGroups, "azure-resource-groups", 3, "resource groups per subscription")
@@ -77,6 +81,8 @@ func run() error {
 	flag.IntVar(&cfg.Azure.PageSize, "azure-page-size", 100, "ARM list page size")
 	flag.IntVar(&cfg.Azure.Throttle.Capacity, "azure-bucket", 250, "ARM read token bucket capacity")
 	flag.Float64Var(&cfg.Azure.Throttle.RefillPerSecond, "azure-refill", 25, "ARM read tokens refilled per second")
+	flag.IntVar(&cfg.Azure.SubscriptionThrottle.Capacity, "azure-subscription-bucket", 0,
+		"the subscription-wide ARM read bucket's capacity, reported in x-ms-ratelimit-remaining-subscription-global-reads (0: off)")
 
 	flag.IntVar(&cfg.CloudFoundry.Organizations, "cf-orgs", 50, "Cloud Foundry organizations (negative: none)")
 	flag.BoolVar(&cfg.CloudFoundry.DisableV2, "cf-disable-v2", false, "switch the Cloud Controller /v2 API off")
@@ -84,9 +90,13 @@ func run() error {
 	flag.DurationVar(&cfg.CloudFoundry.RateLimit.Window, "cf-rate-window", time.Hour, "Cloud Foundry rate-limit window")
 	flag.BoolVar(&cfNoRate, "cf-rate-disabled", false, "turn Cloud Foundry rate limiting off")
 	flag.BoolVar(&cfRetryEpoch, "cf-retry-after-epoch", false, "send a CF 429's Retry-After as epoch seconds")
+	flag.IntVar(&cfg.CloudFoundry.V2RateLimit.Limit, "cf-v2-rate-limit", 0, "the v2 limiter's requests per window per user, with -V2-API headers (0: off)")
+	flag.DurationVar(&cfg.CloudFoundry.V2RateLimit.Window, "cf-v2-rate-window", time.Hour, "the v2 limiter's window")
+	flag.BoolVar(&cfg.CloudFoundry.ExactRemaining, "cf-exact-remaining", false, "report X-RateLimit-Remaining exactly, not rounded down to a tenth of the limit")
+	flag.BoolVar(&cfg.CloudFoundry.PlainText429, "cf-plain-429", false, "label CF 429 bodies text/plain")
 
 	flag.Var(&faults, "fault", "fault to inject (repeatable), e.g. 429,endpoint=confluent.organizations,page=3,times=5,retry-after=2s;\n"+
-		"keys: kind (429|5xx|slow|truncate|foreign-next|loop|short-page|wrong-total|duplicate|not-found), endpoint, page, at, times (0: unlimited), retry-after, status, delay, origin, loop-to, extra")
+		"keys: kind (429|5xx|slow|truncate|foreign-next|placeholder-next|loop|short-page|wrong-total|duplicate|not-found), endpoint, page, at, times (0: unlimited), retry-after, status, delay, origin, loop-to, extra")
 	flag.DurationVar(&churn, "churn", 0, "every interval, add, remove and update one item in every list (0: never)")
 	flag.Parse()
 
@@ -97,6 +107,7 @@ func run() error {
 	cfg.CloudFoundry.RetryAfterEpoch = cfRetryEpoch
 
 	srv := cloudsim.New(cfg)
+	srv.SetExternalURL(externalURL)
 	for _, f := range faults {
 		srv.AddFault(f)
 	}
@@ -144,6 +155,8 @@ func describe(srv *cloudsim.Server, caOut string) {
 	fmt.Println("  organizations take OAuth only (token, or clientID+clientSecret+tokenURL); the API key")
 	fmt.Println("  works for connect clusters only (spec.confluentCloud.organizations: false)")
 	fmt.Printf("  token URL       %s/oauth2/token\n", u)
+	fmt.Printf("  connect clusters take an STS token: identityPoolID=%s (exchanged at %s/sts/v1/oauth2/token)\n",
+		strings.Join(cfg.Confluent.IdentityPools, ","), u)
 	fmt.Printf("  environments    %s\n", strings.Join(cfg.Confluent.Environments, ", "))
 	for _, c := range cfg.Confluent.Credentials {
 		fmt.Printf("  accepted        token=%s | clientID=%s clientSecret=%s | connect clusters only: apiKey=%s apiSecret=%s\n",

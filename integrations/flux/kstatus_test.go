@@ -28,6 +28,7 @@ func TestKstatusOfExportedObjects(t *testing.T) {
 		{"Organization/testdata/Azure_Creating.yaml", status.InProgressStatus},
 		{"Organization/testdata/ConfluentCloud_Deleting.yaml", status.InProgressStatus},
 		{"Organization/testdata/Azure_Failed.yaml", status.FailedStatus},
+		{"Organization/testdata/Azure_OfferSuspended.yaml", status.FailedStatus},
 		{"Organization/testdata/CloudFoundry_Suspended.yaml", status.FailedStatus},
 		{"Organization/testdata/ConfluentCloud_Deleted.yaml", status.FailedStatus},
 		{"ConnectCluster/testdata/ConfluentCloud_Succeeded.yaml", status.CurrentStatus},

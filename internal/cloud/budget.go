@@ -17,7 +17,11 @@ type Figures struct {
 	// RefillPerSecond is the token-bucket refill rate, for providers that publish one
 	// (Azure Resource Manager) instead of a window.
 	RefillPerSecond float64
-	Observed        time.Time
+	// Granularity is the step Remaining is rounded down to, 0 when it is exact. Cloud
+	// Foundry rounds down to a tenth of the limit, so its 0 means "fewer than a tenth
+	// left", not "none": pacing then assumes half a step is left (see Observe).
+	Granularity int
+	Observed    time.Time
 }
 
 // UnknownFigures is what a response without rate-limit headers tells.
@@ -88,6 +92,12 @@ func (b *Budget) Observe(f Figures) {
 	now := f.Observed
 	if now.IsZero() {
 		now = b.now()
+	}
+	if f.Remaining == 0 && f.Granularity > 1 {
+		// A rounded 0: somewhere under one step is left. Pacing spreads half a step
+		// over the time to the reset instead of stopping until it; if that guess is
+		// high, the 429 that follows still stops everything until the reset.
+		f.Remaining = f.Granularity / 2
 	}
 	switch {
 	case f.Remaining == 0 && f.Reset.After(now):

@@ -192,3 +192,24 @@ func TestBudgetInlinePauseHonoursContext(t *testing.T) {
 		t.Errorf("Admit with a cancelled context = %v, want context.Canceled", err)
 	}
 }
+
+// TestBudgetRoundedZeroPaces: a 0 rounded down to a tenth of the limit paces on half a
+// step; an exact 0 still blocks until the reset.
+func TestBudgetRoundedZeroPaces(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	rounded := NewBudget()
+	rounded.now = func() time.Time { return now }
+	rounded.Observe(Figures{Limit: 2000, Remaining: 0, Granularity: 200, Reset: now.Add(100 * time.Second), Observed: now})
+	if _, until := rounded.Figures(); !until.IsZero() {
+		t.Errorf("a rounded 0 blocked the budget until %s", until)
+	}
+	if got := rounded.pace.Limit(); got != 1 {
+		t.Errorf("pace %v a second, want 100 requests over 100 s", got)
+	}
+	exact := NewBudget()
+	exact.now = func() time.Time { return now }
+	exact.Observe(Figures{Limit: 2000, Remaining: 0, Reset: now.Add(100 * time.Second), Observed: now})
+	if _, until := exact.Figures(); !until.Equal(now.Add(100 * time.Second)) {
+		t.Errorf("an exact 0 blocked until %s, want the reset", until)
+	}
+}

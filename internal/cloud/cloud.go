@@ -36,6 +36,9 @@ type Organization struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	DeletedAt    time.Time
+	// OfferStatus is the status of the organization's SaaS offer, where it has one
+	// (Azure's offerDetail.status).
+	OfferStatus string
 	// Details holds provider-specific facts worth showing (location, offer status, ...).
 	Details map[string]string
 }
@@ -56,7 +59,7 @@ type ConnectCluster struct {
 type Page[T any] struct {
 	Items []T
 	// Next is the cursor of the following page, empty on the last page. Providers return
-	// it already checked by ResolveNext, so it is safe to request.
+	// it already rebuilt by NextOnList on their configured list, so it is safe to request.
 	Next string
 	// Total is how many items the remote says the whole list holds, as this page
 	// states it (Confluent metadata.total_size, Cloud Foundry total_results); 0 when

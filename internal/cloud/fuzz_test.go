@@ -107,3 +107,38 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNextOnList: never panics, and an accepted link becomes a request for the list
+// itself: its origin, its path, and its own query but for the cursor's parameters.
+func FuzzNextOnList(f *testing.F) {
+	for _, link := range []string{
+		"https://api.sys.example.com/v3/organizations?page=2&per_page=5000",
+		"/v2/organizations?order-direction=asc&page=2&results-per-page=100",
+		"https://evil.example/x?page=2&page=3",
+		"string",
+		"//evil.example/x?PAGE=2&names=b",
+		"https://api.example.org/%zz?page=2",
+		"?page=&per_page=1",
+	} {
+		f.Add(link)
+	}
+	list, _ := url.Parse("https://10.0.0.1:8443/v3/organizations?names=a&per_page=50")
+	cur := Cursor{Key: "page", Extra: []string{"per_page"}, Same: []string{"names"}}
+	f.Fuzz(func(t *testing.T, link string) {
+		got, err := NextOnList(list, link, cur)
+		if err != nil {
+			return
+		}
+		u, err := url.Parse(got)
+		if err != nil {
+			t.Fatalf("NextOnList(%q) = %q, which does not parse: %v", link, got, err)
+		}
+		if !SameOrigin(list, u) || u.User != nil || u.Path != list.Path || u.Fragment != "" {
+			t.Fatalf("NextOnList(%q) = %q, not the list %s", link, got, list)
+		}
+		q := u.Query()
+		if q.Get("page") == "" || q.Get("names") != "a" || len(q) > 3 {
+			t.Fatalf("NextOnList(%q) = %q: query %v", link, got, q)
+		}
+	})
+}

@@ -23,10 +23,16 @@ const maxWait = time.Hour
 
 // ParseXRateLimit reads the X-RateLimit-Limit/-Remaining/-Reset trio.
 func ParseXRateLimit(h http.Header, style ResetStyle, now time.Time) Figures {
+	return ParseXRateLimitSuffix(h, "", style, now)
+}
+
+// ParseXRateLimitSuffix reads a trio whose names carry suffix, such as Cloud
+// Foundry's X-RateLimit-Limit-V2-API (suffix "-V2-API") from its v2 limiter.
+func ParseXRateLimitSuffix(h http.Header, suffix string, style ResetStyle, now time.Time) Figures {
 	f := UnknownFigures(now)
-	f.Limit = parseCount(h.Get("X-RateLimit-Limit"))
-	f.Remaining = parseCount(h.Get("X-RateLimit-Remaining"))
-	if v, ok := parseInt(h.Get("X-RateLimit-Reset")); ok {
+	f.Limit = parseCount(h.Get("X-RateLimit-Limit" + suffix))
+	f.Remaining = parseCount(h.Get("X-RateLimit-Remaining" + suffix))
+	if v, ok := parseInt(h.Get("X-RateLimit-Reset" + suffix)); ok {
 		switch style {
 		case ResetRelativeSeconds:
 			if v >= 0 {
@@ -41,6 +47,21 @@ func ParseXRateLimit(h http.Header, style ResetStyle, now time.Time) Figures {
 		}
 	}
 	return f
+}
+
+// Tighter returns the figures with less left: a request counted by two limiters (Cloud
+// Foundry's general and v2 ones, ARM's per-principal and subscription-wide buckets) is
+// refused by whichever runs out first. Unknown figures give way to known ones.
+func Tighter(a, b Figures) Figures {
+	switch {
+	case b.Remaining < 0:
+		return a
+	case a.Remaining < 0:
+		return b
+	case b.Remaining < a.Remaining:
+		return b
+	}
+	return a
 }
 
 // ParseRetryAfter reads Retry-After as delay-seconds or as an HTTP date (RFC 9110).

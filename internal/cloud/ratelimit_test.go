@@ -128,3 +128,27 @@ func TestWaitFor(t *testing.T) {
 		})
 	}
 }
+
+func TestParseXRateLimitSuffixAndTighter(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	h := http.Header{}
+	h.Set("X-RateLimit-Limit", "20000")
+	h.Set("X-RateLimit-Remaining", "18000")
+	h.Set("X-RateLimit-Limit-V2-API", "60")
+	h.Set("X-RateLimit-Remaining-V2-API", "50")
+	h.Set("X-RateLimit-Reset-V2-API", "1700000030")
+	general := ParseXRateLimit(h, ResetEpochSeconds, now)
+	v2 := ParseXRateLimitSuffix(h, "-V2-API", ResetEpochSeconds, now)
+	if v2.Limit != 60 || v2.Remaining != 50 || !v2.Reset.Equal(now.Add(30*time.Second)) {
+		t.Errorf("v2 figures = %+v", v2)
+	}
+	if got := Tighter(general, v2); got.Remaining != 50 {
+		t.Errorf("Tighter = %+v, want the v2 limiter's", got)
+	}
+	if got := Tighter(v2, UnknownFigures(now)); got.Remaining != 50 {
+		t.Errorf("Tighter with unknown figures = %+v, want the known ones", got)
+	}
+	if got := Tighter(UnknownFigures(now), general); got.Remaining != 18000 {
+		t.Errorf("Tighter with unknown figures first = %+v, want the known ones", got)
+	}
+}

@@ -1,5 +1,7 @@
 package cloudsim
 
+import "strings"
+
 // The Go API tests use to shape the simulated world while it serves.
 
 // ConfluentOrganizations returns the partner/v2 organization list.
@@ -42,6 +44,21 @@ func (s *Server) SetAzurePageSize(n int) {
 	if n > 0 {
 		s.azurePageSize.Store(int64(n))
 	}
+}
+
+// SetExternalURL makes the lists build their links (Cloud Foundry v3 pagination and
+// resource hrefs, Confluent metadata.next and self links, ARM nextLink) on origin,
+// as a Cloud Controller builds them from its configured external domain whatever
+// host it was reached by. Discovery documents and token endpoints keep the address
+// they were reached by. "" returns to the default (Config.PublicURL, else the
+// request's own origin).
+func (s *Server) SetExternalURL(origin string) {
+	if origin == "" {
+		s.externalURL.Store(nil)
+		return
+	}
+	origin = strings.TrimSuffix(origin, "/")
+	s.externalURL.Store(&origin)
 }
 
 // ExpireTokens invalidates every token the token endpoints issued so far (static

@@ -11,7 +11,10 @@ import (
 	"time"
 )
 
-const armRemainingReads = "x-ms-ratelimit-remaining-subscription-reads"
+const (
+	armRemainingReads       = "x-ms-ratelimit-remaining-subscription-reads"
+	armRemainingGlobalReads = "x-ms-ratelimit-remaining-subscription-global-reads"
+)
 
 // azureList serves the list by subscription and the list by resource group.
 func (s *Server) azureList(c *call) {
@@ -53,7 +56,7 @@ func (s *Server) azureList(c *call) {
 		body.Value = append(body.Value, armOrgJSON(sub, o))
 	}
 	link := func(t pageToken) string {
-		return c.origin() + path + "?api-version=" + url.QueryEscape(queryFold(c.r.URL.Query(), "api-version")) +
+		return c.linkOrigin() + path + "?api-version=" + url.QueryEscape(queryFold(c.r.URL.Query(), "api-version")) +
 			"&$skipToken=" + url.QueryEscape(t.encode())
 	}
 	if p.more {
@@ -67,6 +70,9 @@ func (s *Server) azureList(c *call) {
 			body.NextLink = link(pageToken{page: tok.page + 1, after: p.lastKey})
 		}
 		body.NextLink = replaceOrigin(body.NextLink, c.dec.foreign)
+	}
+	if c.dec.placeholder {
+		body.NextLink = placeholderNext
 	}
 	c.writeJSON(http.StatusOK, "application/json; charset=utf-8", body)
 }
@@ -126,6 +132,17 @@ func (c *call) armAdmit() (string, bool) {
 				"after additional tokens are available. Refer to https://aka.ms/arm-throttling",
 			sub, id.principal, secondsUntil(b.reset, now)))
 		return "", false
+	}
+	if c.s.azureSubLimit != nil {
+		g := c.s.azureSubLimit.take(strings.ToLower(sub), now)
+		h.Set(armRemainingGlobalReads, strconv.Itoa(g.remaining))
+		if !g.allowed {
+			c.armThrottled("SubscriptionRequestsThrottled", g.reset.Sub(now), fmt.Sprintf(
+				"Number of 'read' requests for subscription '%s' exceeded. Please try again after '%d' seconds "+
+					"after additional tokens are available. Refer to https://aka.ms/arm-throttling",
+				sub, secondsUntil(g.reset, now)))
+			return "", false
+		}
 	}
 
 	versions := c.s.cfg.Azure.APIVersions

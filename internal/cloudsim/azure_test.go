@@ -240,3 +240,22 @@ func TestAzureADTokenFlow(t *testing.T) {
 		t.Errorf("token requests = %d, want 6", n)
 	}
 }
+
+// TestAzureSubscriptionThrottle: with the subscription's own bucket on, every answer
+// carries both remaining counts, and the smaller bucket refuses first.
+func TestAzureSubscriptionThrottle(t *testing.T) {
+	s := start(t, Config{Azure: AzureConfig{SubscriptionThrottle: TokenBucket{Capacity: 3, RefillPerSecond: 0.01}}})
+	for i := 2; i >= 0; i-- {
+		r := get(t, s, subPath+orgsPath+apiSuffix, azureToken).want(t, http.StatusOK)
+		if got := r.header.Get("x-ms-ratelimit-remaining-subscription-global-reads"); got != strconv.Itoa(i) {
+			t.Errorf("global reads remaining = %q, want %d", got, i)
+		}
+		if r.header.Get("x-ms-ratelimit-remaining-subscription-reads") == "" {
+			t.Error("no per-principal remaining count")
+		}
+	}
+	r := get(t, s, subPath+orgsPath+apiSuffix, azureToken).want(t, http.StatusTooManyRequests)
+	if r.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+}

@@ -157,6 +157,10 @@ func (s *Server) cfV2Organizations(c *call) {
 		foreign := c.dec.foreign + *body.NextURL
 		body.NextURL = &foreign
 	}
+	if c.dec.placeholder {
+		placeholder := placeholderNext
+		body.NextURL = &placeholder
+	}
 	c.writeJSON(http.StatusOK, cfContentType, body)
 }
 

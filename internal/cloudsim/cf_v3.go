@@ -57,7 +57,7 @@ type cfV3Metadata struct {
 }
 
 func (c *call) cfV3OrgJSON(o CFOrganization) cfV3Org {
-	self := c.origin() + "/v3/organizations/" + o.GUID
+	self := c.linkOrigin() + "/v3/organizations/" + o.GUID
 	out := cfV3Org{
 		GUID: o.GUID, CreatedAt: rfc3339(o.CreatedAt), UpdatedAt: rfc3339(o.UpdatedAt),
 		Name: o.Name, Suspended: o.Status == "suspended",
@@ -66,7 +66,7 @@ func (c *call) cfV3OrgJSON(o CFOrganization) cfV3Org {
 			"self":           {self},
 			"domains":        {self + "/domains"},
 			"default_domain": {self + "/domains/default"},
-			"quota":          {c.origin() + "/v3/organization_quotas/" + o.QuotaDefinitionGUID},
+			"quota":          {c.linkOrigin() + "/v3/organization_quotas/" + o.QuotaDefinitionGUID},
 		},
 	}
 	if out.Metadata.Labels == nil {
@@ -143,7 +143,7 @@ func (s *Server) cfV3Organizations(c *call) {
 				v.Set(k, q.Get(k))
 			}
 		}
-		return cfHref{c.origin() + "/v3/organizations?" + v.Encode()}
+		return cfHref{c.linkOrigin() + "/v3/organizations?" + v.Encode()}
 	}
 	body := cfV3List{
 		Pagination: cfV3Pagination{TotalResults: total + c.dec.extraTotal, TotalPages: pages, First: link(1), Last: link(pages)},
@@ -170,6 +170,9 @@ func (s *Server) cfV3Organizations(c *call) {
 			body.Pagination.Next = &next
 		}
 		body.Pagination.Next.Href = replaceOrigin(body.Pagination.Next.Href, c.dec.foreign)
+	}
+	if c.dec.placeholder {
+		body.Pagination.Next = &cfHref{placeholderNext}
 	}
 	c.writeJSON(http.StatusOK, cfContentType, body)
 }

@@ -110,24 +110,47 @@ func (c *call) cfAdmit(v3 bool) bool {
 	c.id = id
 	now := time.Now()
 	b := c.s.limiter(ProviderCloudFoundry).take(id.principal, now)
-	c.cfRateHeaders(b)
+	c.cfRateHeaders(b, "")
 	if !b.allowed {
 		c.cfRetryAfter(b.reset)
+		c.cfPlain429()
 		fail(http.StatusTooManyRequests, 10013, "CF-RateLimitExceeded", "Rate Limit Exceeded")
 		return false
+	}
+	if !v3 {
+		b := c.s.cfV2Limit.take(id.principal, now)
+		c.cfRateHeaders(b, "-V2-API")
+		if !b.allowed {
+			c.cfRetryAfter(b.reset)
+			c.cfPlain429()
+			fail(http.StatusTooManyRequests, 10018, "CF-RateLimitV2APIExceeded", "Rate Limit of V2 API Exceeded. Please consider using the V3 API")
+			return false
+		}
 	}
 	return true
 }
 
-// cfRateHeaders sets X-RateLimit-*; Reset is UTC epoch seconds.
-func (c *call) cfRateHeaders(b budget) {
+// cfPlain429 marks the coming 429 to be labelled text/plain, where configured.
+func (c *call) cfPlain429() {
+	if c.s.cfg.CloudFoundry.PlainText429 {
+		c.plain = true
+	}
+}
+
+// cfRateHeaders sets X-RateLimit-*<suffix>; Reset is UTC epoch seconds. Remaining is
+// rounded down to a tenth of the limit unless ExactRemaining says otherwise.
+func (c *call) cfRateHeaders(b budget, suffix string) {
 	if !b.enabled {
 		return
 	}
+	remaining := b.remaining
+	if step := b.limit / 10; step > 1 && !c.s.cfg.CloudFoundry.ExactRemaining {
+		remaining = remaining / step * step
+	}
 	h := c.w.Header()
-	h.Set("X-RateLimit-Limit", strconv.Itoa(b.limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(b.remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(epochCeil(b.reset), 10))
+	h.Set("X-RateLimit-Limit"+suffix, strconv.Itoa(b.limit))
+	h.Set("X-RateLimit-Remaining"+suffix, strconv.Itoa(remaining))
+	h.Set("X-RateLimit-Reset"+suffix, strconv.FormatInt(epochCeil(b.reset), 10))
 }
 
 func (c *call) cfRetryAfter(reset time.Time) {
@@ -151,11 +174,13 @@ func (c *call) cfInjected429(wait time.Duration) {
 
 func (c *call) cfV2TooMany(wait time.Duration) {
 	c.cfInjected429(wait)
+	c.cfPlain429()
 	c.cfV2Fail(http.StatusTooManyRequests, 10013, "CF-RateLimitExceeded", "Rate Limit Exceeded")
 }
 
 func (c *call) cfV3TooMany(wait time.Duration) {
 	c.cfInjected429(wait)
+	c.cfPlain429()
 	c.cfV3Fail(http.StatusTooManyRequests, 10013, "CF-RateLimitExceeded", "Rate Limit Exceeded")
 }
 
@@ -169,14 +194,22 @@ func (c *call) cfV3ServerError(status int) {
 
 // cfV2Fail writes the v2 error shape.
 func (c *call) cfV2Fail(status, code int, errorCode, description string) {
-	c.writeJSON(status, cfContentType, map[string]any{"description": description, "error_code": errorCode, "code": code})
+	c.writeJSON(status, c.cfErrorType(), map[string]any{"description": description, "error_code": errorCode, "code": code})
 }
 
 // cfV3Fail writes the v3 error shape.
 func (c *call) cfV3Fail(status, code int, title, detail string) {
-	c.writeJSON(status, cfContentType, map[string]any{
+	c.writeJSON(status, c.cfErrorType(), map[string]any{
 		"errors": []map[string]any{{"detail": detail, "title": title, "code": code}},
 	})
+}
+
+// cfErrorType is an error body's Content-Type: JSON, or text/plain for a 429 so marked.
+func (c *call) cfErrorType() string {
+	if c.plain {
+		return "text/plain; charset=utf-8"
+	}
+	return cfContentType
 }
 
 // cfIdentity checks the bearer token; it returns 401 or 403 when refused.

@@ -355,3 +355,55 @@ func TestUAA(t *testing.T) {
 	}
 	get(t, s, "/v2/organizations", bearer(ft.AccessToken)).want(t, http.StatusForbidden)
 }
+
+// TestCFV2RateLimit: the v2 limiter counts /v2 requests only, reports in -V2-API
+// headers, and refuses with CF-RateLimitV2APIExceeded; with PlainText429 the body is
+// labelled text/plain.
+func TestCFV2RateLimit(t *testing.T) {
+	s := start(t, Config{CloudFoundry: CloudFoundryConfig{
+		RateLimit:    Window{Limit: 2000, Window: time.Hour},
+		V2RateLimit:  Window{Limit: 2, Window: time.Minute},
+		PlainText429: true,
+	}})
+	for i := 1; i >= 0; i-- {
+		r := get(t, s, "/v2/organizations", cfToken).want(t, http.StatusOK)
+		if r.header.Get("X-RateLimit-Limit-V2-API") != "2" || r.header.Get("X-RateLimit-Remaining-V2-API") != strconv.Itoa(i) {
+			t.Errorf("v2 limit, remaining = %s, %s", r.header.Get("X-RateLimit-Limit-V2-API"), r.header.Get("X-RateLimit-Remaining-V2-API"))
+		}
+		if r.header.Get("X-RateLimit-Reset-V2-API") == "" {
+			t.Error("no X-RateLimit-Reset-V2-API")
+		}
+	}
+	if r := get(t, s, "/v3/organizations", cfToken).want(t, http.StatusOK); r.header.Get("X-RateLimit-Limit-V2-API") != "" {
+		t.Errorf("v3 answered with the v2 limiter's headers: %v", r.header)
+	}
+	r := get(t, s, "/v2/organizations", cfToken).want(t, http.StatusTooManyRequests)
+	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+		t.Errorf("429 Content-Type = %q, want text/plain", r.header.Get("Content-Type"))
+	}
+	if !strings.Contains(string(r.raw), `"error_code":"CF-RateLimitV2APIExceeded"`) || !strings.Contains(string(r.raw), `"code":10018`) {
+		t.Errorf("v2 limiter's 429 body %s", r.raw)
+	}
+	if r.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+}
+
+// TestCFRemainingRounded: X-RateLimit-Remaining is rounded down to a tenth of the
+// limit, as the Cloud Controller reports it, unless ExactRemaining.
+func TestCFRemainingRounded(t *testing.T) {
+	for _, exact := range []bool{false, true} {
+		s := start(t, Config{CloudFoundry: CloudFoundryConfig{RateLimit: Window{Limit: 100, Window: time.Hour}, ExactRemaining: exact}})
+		var got []string
+		for range 12 {
+			got = append(got, get(t, s, "/v3/organizations", cfToken).want(t, http.StatusOK).header.Get("X-RateLimit-Remaining"))
+		}
+		want := []string{"90", "90", "90", "90", "90", "90", "90", "90", "90", "90", "80", "80"}
+		if exact {
+			want = []string{"99", "98", "97", "96", "95", "94", "93", "92", "91", "90", "89", "88"}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("exact=%v: remaining (-want +got):\n%s", exact, diff)
+		}
+	}
+}

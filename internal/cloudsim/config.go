@@ -48,6 +48,13 @@ type ConfluentConfig struct {
 	// RateLimit is the budget of each identity across the Confluent list endpoints
 	// (default 1000 requests per 60s window).
 	RateLimit Window
+	// IdentityPools are the identity pools the STS exchanges tokens with (default
+	// DefaultConfluentIdentityPool).
+	IdentityPools []string
+	// IdentityProviderTokensOnUSM makes usm/v1 take the OAuth endpoint's own tokens,
+	// as cloudsim did before it had the STS; by default it refuses them, as Confluent
+	// Cloud does, and takes STS tokens, API keys and static tokens.
+	IdentityProviderTokensOnUSM bool
 }
 
 // ConfluentCredential is one Confluent identity; any of its three forms may be used.
@@ -81,6 +88,10 @@ type AzureConfig struct {
 	// Throttle is ARM's read token bucket, per subscription and principal
 	// (default 250 tokens refilled at 25 per second).
 	Throttle TokenBucket
+	// SubscriptionThrottle is the subscription's own read bucket, which every
+	// principal draws on, reported in x-ms-ratelimit-remaining-subscription-global-reads.
+	// Off unless Capacity is set.
+	SubscriptionThrottle TokenBucket
 }
 
 // AzureCredential is one Azure AD service principal, or a static ARM bearer token.
@@ -109,6 +120,17 @@ type CloudFoundryConfig struct {
 	// RetryAfterEpoch makes a 429's Retry-After carry the reset time as UTC epoch
 	// seconds, as some Cloud Controller releases do, instead of a number of seconds.
 	RetryAfterEpoch bool
+	// V2RateLimit is the v2 API's own per-user budget, counted on /v2 requests besides
+	// RateLimit and reported in X-RateLimit-*-V2-API headers; its 429 says
+	// CF-RateLimitV2APIExceeded. Off unless Limit is set, as on a foundation whose
+	// operator did not configure it.
+	V2RateLimit Window
+	// ExactRemaining reports X-RateLimit-Remaining as it is. By default it is rounded
+	// down to a tenth of the limit, as the Cloud Controller's limiters do.
+	ExactRemaining bool
+	// PlainText429 labels 429 bodies text/plain, as some routers in front of a Cloud
+	// Controller do; the body is the same JSON.
+	PlainText429 bool
 }
 
 // CFCredential is one Cloud Foundry identity; any of its forms may be used.
@@ -144,7 +166,8 @@ var (
 		Token:    "csim-confluent-token",
 		ClientID: "csim-confluent-client", ClientSecret: "csim-confluent-client-secret",
 	}
-	DefaultConfluentForbidden = ConfluentCredential{
+	DefaultConfluentIdentityPool = "pool-csim01"
+	DefaultConfluentForbidden    = ConfluentCredential{
 		APIKey: "CSIMFORBIDDEN001", APISecret: "csim-forbidden-secret",
 		Token:    "csim-confluent-forbidden-token",
 		ClientID: "csim-confluent-forbidden-client", ClientSecret: "csim-confluent-forbidden-secret",
@@ -208,6 +231,9 @@ func (c ConfluentConfig) withDefaults() ConfluentConfig {
 		c.Forbidden = DefaultConfluentForbidden
 	}
 	c.RateLimit = c.RateLimit.withDefaults(1000, time.Minute)
+	if len(c.IdentityPools) == 0 {
+		c.IdentityPools = []string{DefaultConfluentIdentityPool}
+	}
 	return c
 }
 

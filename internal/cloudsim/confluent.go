@@ -100,14 +100,14 @@ func (c *call) confluentRespond(apiVersion, kind, path string, q url.Values, siz
 	more bool, lastKey string, total int, data any, keyBefore func(page int) string) {
 	link := func(t *pageToken) string {
 		if t != nil {
-			return c.origin() + path + "?" + url.Values{"page_token": {t.encode()}}.Encode()
+			return c.linkOrigin() + path + "?" + url.Values{"page_token": {t.encode()}}.Encode()
 		}
 		v := url.Values{}
 		for k, vs := range q {
 			v[k] = vs
 		}
 		v.Set("page_size", strconv.Itoa(size))
-		return c.origin() + path + "?" + v.Encode()
+		return c.linkOrigin() + path + "?" + v.Encode()
 	}
 	meta := confluentListMeta{First: link(nil), TotalSize: total}
 	if more {
@@ -121,6 +121,9 @@ func (c *call) confluentRespond(apiVersion, kind, path string, q url.Values, siz
 			meta.Next = link(&pageToken{page: tok.page + 1, after: lastKey})
 		}
 		meta.Next = replaceOrigin(meta.Next, c.dec.foreign)
+	}
+	if c.dec.placeholder {
+		meta.Next = placeholderNext
 	}
 	c.writeJSON(http.StatusOK, "application/json", confluentList{APIVersion: apiVersion, Kind: kind, Metadata: meta, Data: data})
 }
@@ -160,6 +163,18 @@ func (c *call) confluentPaging(maxToken int) (int, pageToken, bool) {
 func (c *call) confluentAdmit(apiKeyOK bool) bool {
 	c.w.Header().Set("X-Request-Id", newUUID())
 	id, status := c.s.confluentIdentity(c, apiKeyOK)
+	idpTokenTaken := apiKeyOK && c.s.cfg.Confluent.IdentityProviderTokensOnUSM
+	if status == 0 && !id.static && id.sts != apiKeyOK && !idpTokenTaken {
+		// usm/v1 (the list that takes API keys) takes STS tokens, partner/v2 the
+		// identity provider's: the other kind of token is refused.
+		c.confluentRateHeaders(c.s.limiter(ProviderConfluent).peek("anonymous", time.Now()))
+		detail := "partner/v2 takes an OAuth token from the identity provider, not a Confluent STS token"
+		if apiKeyOK {
+			detail = "usm/v1 takes a Cloud API key or a Confluent STS access token, not the identity provider's token"
+		}
+		c.confluentFail(http.StatusUnauthorized, "user_unauthenticated", "Authentication Required", detail, "")
+		return false
+	}
 	if status != 0 {
 		c.confluentRateHeaders(c.s.limiter(ProviderConfluent).peek("anonymous", time.Now()))
 		if status == http.StatusForbidden {
@@ -216,7 +231,7 @@ func (s *Server) confluentIdentity(c *call, apiKeyOK bool) (identity, int) {
 		}
 		for _, cred := range cfg.Credentials {
 			if match(cred.APIKey, key) && match(cred.APISecret, secret) {
-				return identity{provider: ProviderConfluent, principal: confluentPrincipal(cred)}, 0
+				return identity{provider: ProviderConfluent, principal: confluentPrincipal(cred), static: true}, 0
 			}
 		}
 		if match(cfg.Forbidden.APIKey, key) && match(cfg.Forbidden.APISecret, secret) {
@@ -230,7 +245,7 @@ func (s *Server) confluentIdentity(c *call, apiKeyOK bool) (identity, int) {
 	}
 	for _, cred := range cfg.Credentials {
 		if match(cred.Token, token) {
-			return identity{provider: ProviderConfluent, principal: confluentPrincipal(cred)}, 0
+			return identity{provider: ProviderConfluent, principal: confluentPrincipal(cred), static: true}, 0
 		}
 	}
 	if match(cfg.Forbidden.Token, token) {

@@ -85,7 +85,7 @@ func (c *call) confluentOrgJSON(o ConfluentOrganization) confluentOrgJSON {
 		Kind:       "Organization",
 		ID:         o.ID,
 		Metadata: confluentObjMeta{
-			Self:         c.origin() + "/partner/v2/organizations/" + o.ID,
+			Self:         c.linkOrigin() + "/partner/v2/organizations/" + o.ID,
 			ResourceName: "crn://confluent.cloud/organization=" + o.ID,
 			CreatedAt:    rfc3339(o.CreatedAt),
 			UpdatedAt:    rfc3339(o.UpdatedAt),
@@ -114,7 +114,7 @@ func (c *call) connectClusterJSON(cc ConnectCluster) connectClusterJSON {
 		Region:                            cc.Region,
 		Environment: envReferenceJSON{
 			ID:      cc.Environment,
-			Related: c.origin() + "/v2/environments/" + cc.Environment,
+			Related: c.linkOrigin() + "/v2/environments/" + cc.Environment,
 			// The document's example uses this form, with the API host.
 			ResourceName: "https://api.confluent.cloud/organization=" + c.s.data.confluentOrgCRN + "/environment=" + cc.Environment,
 		},

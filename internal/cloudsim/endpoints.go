@@ -19,6 +19,7 @@ const (
 	EndpointConfluentOrganization    Endpoint = "confluent.organization"     // GET /partner/v2/organizations/{id} (an item's metadata.self)
 	EndpointConfluentConnectClusters Endpoint = "confluent.connect-clusters" // GET /usm/v1/connect-clusters
 	EndpointConfluentToken           Endpoint = "confluent.token"            // POST /oauth2/token
+	EndpointConfluentSTSToken        Endpoint = "confluent.sts-token"        // POST /sts/v1/oauth2/token
 
 	EndpointAzureListBySubscription  Endpoint = "azure.list-by-subscription"   // GET /subscriptions/{s}/providers/Microsoft.Confluent/organizations
 	EndpointAzureListByResourceGroup Endpoint = "azure.list-by-resource-group" // GET /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Confluent/organizations
@@ -39,7 +40,7 @@ const (
 // endpoints lists the named endpoints, for messages.
 var endpoints = []Endpoint{
 	EndpointConfluentOrganizations, EndpointConfluentOrganization, EndpointConfluentConnectClusters, EndpointConfluentToken,
-	EndpointAzureListBySubscription, EndpointAzureListByResourceGroup, EndpointAzureGet, EndpointAzureOpenIDConfig, EndpointAzureToken,
+	EndpointConfluentSTSToken, EndpointAzureListBySubscription, EndpointAzureListByResourceGroup, EndpointAzureGet, EndpointAzureOpenIDConfig, EndpointAzureToken,
 	EndpointCFRoot, EndpointCFInfo, EndpointCFV2Organizations, EndpointCFV3Organizations, EndpointCFOther, EndpointUAAToken,
 }
 
@@ -54,7 +55,8 @@ func endpointNames() []string {
 // Provider returns the provider an endpoint belongs to.
 func (e Endpoint) Provider() Provider {
 	switch e {
-	case EndpointConfluentOrganizations, EndpointConfluentOrganization, EndpointConfluentConnectClusters, EndpointConfluentToken:
+	case EndpointConfluentOrganizations, EndpointConfluentOrganization, EndpointConfluentConnectClusters, EndpointConfluentToken,
+		EndpointConfluentSTSToken:
 		return ProviderConfluent
 	case EndpointAzureListBySubscription, EndpointAzureListByResourceGroup, EndpointAzureGet,
 		EndpointAzureOpenIDConfig, EndpointAzureToken:
@@ -69,7 +71,7 @@ func (e Endpoint) Provider() Provider {
 // IsToken reports whether the endpoint issues tokens or describes how to get them.
 func (e Endpoint) IsToken() bool {
 	switch e {
-	case EndpointConfluentToken, EndpointAzureToken, EndpointAzureOpenIDConfig, EndpointUAAToken:
+	case EndpointConfluentToken, EndpointConfluentSTSToken, EndpointAzureToken, EndpointAzureOpenIDConfig, EndpointUAAToken:
 		return true
 	}
 	return false

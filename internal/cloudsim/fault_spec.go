@@ -9,7 +9,7 @@ import (
 
 // ParseFault reads a fault from its command-line form: comma-separated
 // key=value pairs, the kind optionally given first without a key. Keys:
-// kind (429, 5xx, slow, truncate, foreign-next, loop, short-page, wrong-total,
+// kind (429, 5xx, slow, truncate, foreign-next, placeholder-next, loop, short-page, wrong-total,
 // duplicate, not-found), endpoint, page, at (AtRequest), times, retry-after, status,
 // delay, origin (ForeignOrigin), loop-to, extra (ExtraTotal).
 //
@@ -30,7 +30,7 @@ func ParseFault(spec string) (Fault, error) {
 			f.Kind = FaultKind(value)
 			switch f.Kind {
 			case FaultTooManyRequests, FaultServerError, FaultSlow, FaultTruncate, FaultForeignNext, FaultLoop,
-				FaultShortPage, FaultWrongTotal, FaultDuplicate, FaultNotFound:
+				FaultShortPage, FaultWrongTotal, FaultDuplicate, FaultPlaceholderNext, FaultNotFound:
 			default:
 				err = fmt.Errorf("unknown kind")
 			}

@@ -29,6 +29,10 @@ const (
 	FaultWrongTotal FaultKind = "wrong-total"
 	// FaultDuplicate repeats, first on a page, the item the page before it ended with.
 	FaultDuplicate FaultKind = "duplicate"
+	// FaultPlaceholderNext makes the next link the published examples' placeholder,
+	// the word "string" (Azure's Organization_ListBySubscription example): a link with
+	// no cursor in it, which a client cannot follow.
+	FaultPlaceholderNext FaultKind = "placeholder-next"
 	// FaultNotFound answers an Azure Get (azure.get, its default endpoint) with ARM's
 	// 404 ResourceNotFound, as if the organization were not there.
 	FaultNotFound FaultKind = "not-found"
@@ -145,6 +149,8 @@ type decision struct {
 	truncate bool
 	foreign  string
 	loopTo   int
+	// placeholder replaces the next link with placeholderNext.
+	placeholder bool
 	// short, extraTotal, duplicate and notFound are the listing-consistency faults.
 	short      bool
 	extraTotal int
@@ -207,6 +213,8 @@ func (d *decision) has(kind FaultKind) bool {
 		return d.extraTotal != 0
 	case FaultDuplicate:
 		return d.duplicate
+	case FaultPlaceholderNext:
+		return d.placeholder
 	case FaultNotFound:
 		return d.notFound
 	}
@@ -228,6 +236,8 @@ func (d *decision) apply(f *activeFault) {
 		d.extraTotal = f.ExtraTotal
 	case FaultDuplicate:
 		d.duplicate = true
+	case FaultPlaceholderNext:
+		d.placeholder = true
 	case FaultNotFound:
 		d.notFound = true
 	}
@@ -239,3 +249,6 @@ func (f *activeFault) applies(ep Endpoint) bool {
 	}
 	return f.Endpoint == ep
 }
+
+// placeholderNext is the nextLink of the published Azure examples.
+const placeholderNext = "string"

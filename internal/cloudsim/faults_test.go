@@ -133,6 +133,68 @@ func TestFaultTruncate(t *testing.T) {
 	}
 }
 
+// listLinks are each list's first page and where its next link is.
+var listLinks = []struct {
+	name string
+	url  string
+	auth auth
+	next string
+}{
+	{"confluent", orgsPage, confluentToken, "metadata.next"},
+	{"azure", subPath + orgsPath + apiSuffix, azureToken, "nextLink"},
+	{"cf v2", "/v2/organizations?results-per-page=10", cfToken, "next_url"},
+	{"cf v3", "/v3/organizations?per_page=10", cfToken, "pagination.next.href"},
+}
+
+func TestFaultPlaceholderNext(t *testing.T) {
+	for _, tt := range listLinks {
+		t.Run(tt.name, func(t *testing.T) {
+			s := start(t, Config{})
+			s.SetAzurePageSize(10)
+			s.AddFault(Fault{Kind: FaultPlaceholderNext, Page: 1})
+			r := get(t, s, tt.url, tt.auth).want(t, http.StatusOK)
+			if next := r.str(tt.next); next != "string" {
+				t.Errorf("next = %q, want the examples' placeholder", next)
+			}
+		})
+	}
+}
+
+// TestExternalURL: the lists' links name the external URL, whatever address the
+// request came to; discovery and token endpoints do not.
+func TestExternalURL(t *testing.T) {
+	const external = "https://api.sys.example.com"
+	for _, tt := range listLinks {
+		t.Run(tt.name, func(t *testing.T) {
+			s := start(t, Config{})
+			s.SetAzurePageSize(10)
+			s.SetExternalURL(external + "/")
+			r := get(t, s, tt.url, tt.auth).want(t, http.StatusOK)
+			next := r.str(tt.next)
+			if tt.name == "cf v2" {
+				// v2's next_url is a path; it has no origin to change.
+				if !strings.HasPrefix(next, "/v2/organizations?") {
+					t.Errorf("next = %q", next)
+				}
+				return
+			}
+			if !strings.HasPrefix(next, external+"/") {
+				t.Errorf("next = %q, want it on %s", next, external)
+			}
+			s.SetExternalURL("")
+			r = get(t, s, tt.url, tt.auth).want(t, http.StatusOK)
+			if next := r.str(tt.next); !strings.HasPrefix(next, s.URL()+"/") {
+				t.Errorf("after SetExternalURL(\"\"): next = %q, want it on %s", next, s.URL())
+			}
+		})
+	}
+	s := start(t, Config{})
+	s.SetExternalURL(external)
+	if uaa := get(t, s, "/", func(*http.Request) {}).want(t, http.StatusOK).str("links.uaa.href"); uaa != s.URL() {
+		t.Errorf("root links.uaa = %q, want the address it was reached by", uaa)
+	}
+}
+
 func TestFaultForeignNext(t *testing.T) {
 	tests := []struct {
 		name string

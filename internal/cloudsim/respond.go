@@ -19,8 +19,10 @@ type call struct {
 	ep   Endpoint
 	vars map[string]string
 	rec  RequestRecord
-	id   identity
-	dec  decision
+	// plain labels an error body text/plain (cfPlain429).
+	plain bool
+	id    identity
+	dec   decision
 }
 
 // recorder counts a request the moment its status is written, before the
@@ -76,6 +78,14 @@ func (c *call) origin() string {
 		scheme = "https"
 	}
 	return scheme + "://" + c.r.Host
+}
+
+// linkOrigin is the origin a list's links name: the external URL when one is set.
+func (c *call) linkOrigin() string {
+	if ext := c.s.externalURL.Load(); ext != nil {
+		return *ext
+	}
+	return c.origin()
 }
 
 // gate evaluates the faults for this request and answers for them; it returns

@@ -25,10 +25,14 @@ type Server struct {
 	limMu          sync.Mutex
 	confluentLimit *fixedWindow
 	cfLimit        *fixedWindow
+	cfV2Limit      *fixedWindow
 	azureLimit     *tokenBucket
+	azureSubLimit  *tokenBucket // nil when Azure.SubscriptionThrottle is off
 
 	cfV2          atomic.Bool
 	azurePageSize atomic.Int64
+	// externalURL is the origin the lists' links name, nil for origin().
+	externalURL atomic.Pointer[string]
 
 	life   sync.Mutex
 	ln     net.Listener
@@ -49,7 +53,15 @@ func New(cfg Config) *Server {
 		stats:          newStats(cfg.RequestLogLimit),
 		confluentLimit: newFixedWindow(cfg.Confluent.RateLimit),
 		cfLimit:        newFixedWindow(cfg.CloudFoundry.RateLimit),
+		cfV2Limit:      newFixedWindow(Window{Limit: cfg.CloudFoundry.V2RateLimit.Limit, Window: cfg.CloudFoundry.V2RateLimit.Window, Disabled: cfg.CloudFoundry.V2RateLimit.Limit <= 0}),
 		azureLimit:     newTokenBucket(cfg.Azure.Throttle),
+	}
+	if cfg.Azure.SubscriptionThrottle.Capacity > 0 {
+		b := cfg.Azure.SubscriptionThrottle
+		if b.RefillPerSecond <= 0 {
+			b.RefillPerSecond = float64(b.Capacity) / 10
+		}
+		s.azureSubLimit = newTokenBucket(b)
 	}
 	s.cfV2.Store(!cfg.CloudFoundry.DisableV2)
 	s.azurePageSize.Store(int64(cfg.Azure.PageSize))
@@ -221,6 +233,8 @@ func route(path string) (Endpoint, string, handler, map[string]string) {
 		return EndpointConfluentConnectClusters, http.MethodGet, (*Server).confluentConnectClusters, nil
 	case is("oauth2", "token"):
 		return EndpointConfluentToken, http.MethodPost, (*Server).confluentToken, nil
+	case is("sts", "v1", "oauth2", "token"):
+		return EndpointConfluentSTSToken, http.MethodPost, (*Server).confluentSTSToken, nil
 	case is("oauth", "token"):
 		return EndpointUAAToken, http.MethodPost, (*Server).uaaToken, nil
 	case is("subscriptions", "*", "providers", "Microsoft.Confluent", "organizations"):

@@ -21,7 +21,9 @@ type RequestRecord struct {
 	// Credentials reports whether any credential was sent: an Authorization
 	// header, or a client_secret, password, refresh_token or assertion form field.
 	Credentials bool
-	Status      int
+	// Scope is a token request's scope form field, as sent.
+	Scope  string
+	Status int
 }
 
 // stats keeps the counters and the bounded request log.

@@ -18,6 +18,13 @@ type identity struct {
 	principal string // rate-limit and log key: API key, client id or user name
 	forbidden bool
 	audience  string // Azure: the resource the token was issued for
+	// sts marks a Confluent STS token (exchanged at /sts/v1/oauth2/token), which
+	// usm/v1 takes and partner/v2 does not; the identity provider's tokens are the
+	// other way round.
+	sts bool
+	// static marks credentials from the configuration (an API key, a static token):
+	// they are whatever their holder made them, and every API takes them.
+	static bool
 }
 
 type issued struct {

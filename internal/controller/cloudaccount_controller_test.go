@@ -412,15 +412,30 @@ var _ = Describe("CloudAccount sync", func() {
 			Expect(organizationsOf(acct.Name)).To(ContainElement(HaveField("Name", victim.Name)))
 		})
 
-		It("stalls instead of following a next link to another origin", func() {
-			sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultForeignNext, Endpoint: pc.orgList, Page: 1})
+		It("reads the page a next link on another origin names from its own endpoint, and sends nothing there", func() {
+			// A listening server, so that a request sent there would be seen, not lost.
+			elsewhere := cloudsim.New(cloudsim.Config{})
+			elsewhere.Start()
+			defer elsewhere.Close()
+			sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultForeignNext, Endpoint: pc.orgList, Page: 1, ForeignOrigin: elsewhere.URL()})
+			defer sim.ClearFaults()
+			acct := createAccount(pc, sim, pc.secret, nil)
+			defer deleteAccount(acct)
+			synced := waitSynced(acct.Name, "")
+			Expect(meta.IsStatusConditionTrue(synced.Status.Conditions, v1alpha1.ConditionReady)).To(BeTrue())
+			Expect(organizationsOf(acct.Name)).To(HaveLen(len(pc.remote(sim))))
+			Expect(elsewhere.Requests()).To(BeEmpty())
+		})
+
+		It("stalls on a next link whose cursor cannot be read", func() {
+			sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultPlaceholderNext, Endpoint: pc.orgList, Page: 1})
 			defer sim.ClearFaults()
 			acct := createAccount(pc, sim, pc.secret, nil)
 			defer deleteAccount(acct)
 			Eventually(func(g Gomega) {
 				a := getAccount(acct.Name)
 				g.Expect(meta.IsStatusConditionTrue(a.Status.Conditions, v1alpha1.ConditionStalled)).To(BeTrue())
-				g.Expect(meta.FindStatusCondition(a.Status.Conditions, v1alpha1.ConditionReady).Message).To(ContainSubstring("origin"))
+				g.Expect(meta.FindStatusCondition(a.Status.Conditions, v1alpha1.ConditionReady).Message).To(ContainSubstring("next link carries no"))
 			}).Should(Succeed())
 			Expect(organizationsOf(acct.Name)).To(BeEmpty())
 		})

@@ -3,6 +3,7 @@ package controller
 import (
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -26,6 +27,7 @@ func desiredOrganization(acct *v1alpha1.CloudAccount, org cloud.Organization) *v
 			DisplayName:       org.DisplayName,
 			ProvisioningState: state,
 			RawState:          org.RawState,
+			OfferStatus:       org.OfferStatus,
 			SSOURL:            org.SSOURL,
 			ResourceName:      org.ResourceName,
 			CreatedAt:         timeOrNil(org.CreatedAt),
@@ -124,11 +126,36 @@ func notFoundRemotelyConditions(conds *[]metav1.Condition, generation int64) {
 	meta.RemoveStatusCondition(conds, v1alpha1.ConditionReconciling)
 }
 
-// setMirrorConditions sets the mirror's conditions for its state and generation.
+// offerInactive says whether an Azure SaaS offer status leaves the organization unusable.
+func offerInactive(status string) bool {
+	switch strings.ToLower(status) {
+	case "suspended", "unsubscribed", "failed":
+		return true
+	}
+	return false
+}
+
+// offerInactiveConditions mark an organization whose SaaS offer is suspended,
+// unsubscribed or failed: a dead end until someone acts on the subscription.
+func offerInactiveConditions(conds *[]metav1.Condition, offer string, generation int64) {
+	msg := fmt.Sprintf("the SaaS offer is %s", offer)
+	meta.SetStatusCondition(conds, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: v1alpha1.ReasonOfferInactive, Message: msg, ObservedGeneration: generation})
+	meta.SetStatusCondition(conds, metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
+		Reason: v1alpha1.ReasonOfferInactive, Message: msg, ObservedGeneration: generation})
+	meta.RemoveStatusCondition(conds, v1alpha1.ConditionReconciling)
+}
+
+// setMirrorConditions sets the mirror's conditions for its state and generation; an
+// organization whose SaaS offer is inactive is not Ready, whatever its state.
 func setMirrorConditions(m v1alpha1.Mirror) {
 	m.SetObservedGeneration(m.GetGeneration())
 	conds := m.GetConditions()
-	mirrorConditions(&conds, m.GetProvisioningState(), m.GetGeneration())
+	if o, ok := m.(*v1alpha1.Organization); ok && offerInactive(o.Status.OfferStatus) {
+		offerInactiveConditions(&conds, o.Status.OfferStatus, m.GetGeneration())
+	} else {
+		mirrorConditions(&conds, m.GetProvisioningState(), m.GetGeneration())
+	}
 	m.SetConditions(conds)
 }
 

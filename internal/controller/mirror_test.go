@@ -77,3 +77,41 @@ func TestDesiredOrganizationComparesEqualAfterARoundTrip(t *testing.T) {
 		t.Errorf("desired status carries conditions before they are merged with the existing ones")
 	}
 }
+
+// TestOfferInactiveIsNotReady: an organization whose SaaS offer is Suspended,
+// Unsubscribed or Failed is Stalled and not Ready, whatever its provisioning state; an
+// active offer leaves the state in charge.
+func TestOfferInactiveIsNotReady(t *testing.T) {
+	tests := []struct {
+		offer      string
+		state      v1alpha1.ProvisioningState
+		wantReady  metav1.ConditionStatus
+		wantReason string
+	}{
+		{"Suspended", v1alpha1.StateSucceeded, metav1.ConditionFalse, v1alpha1.ReasonOfferInactive},
+		{"Unsubscribed", v1alpha1.StateSucceeded, metav1.ConditionFalse, v1alpha1.ReasonOfferInactive},
+		{"Failed", v1alpha1.StateCreating, metav1.ConditionFalse, v1alpha1.ReasonOfferInactive},
+		{"Subscribed", v1alpha1.StateSucceeded, metav1.ConditionTrue, v1alpha1.ReasonSucceeded},
+		{"PendingFulfillmentStart", v1alpha1.StateCreating, metav1.ConditionFalse, v1alpha1.ReasonProvisioning},
+		{"", v1alpha1.StateSucceeded, metav1.ConditionTrue, v1alpha1.ReasonSucceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.offer+"/"+string(tt.state), func(t *testing.T) {
+			o := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Generation: 2}}
+			o.Status.ProvisioningState, o.Status.OfferStatus = tt.state, tt.offer
+			mirrorConditions(&o.Status.Conditions, v1alpha1.StateCreating, 1) // stale Reconciling must go
+			setMirrorConditions(o)
+			ready := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.ConditionReady)
+			if ready == nil || ready.Status != tt.wantReady || ready.Reason != tt.wantReason {
+				t.Fatalf("Ready = %+v, want %s %s", ready, tt.wantReady, tt.wantReason)
+			}
+			stalled := meta.IsStatusConditionTrue(o.Status.Conditions, v1alpha1.ConditionStalled)
+			if inactive := tt.wantReason == v1alpha1.ReasonOfferInactive; stalled != inactive {
+				t.Errorf("Stalled = %v, want %v", stalled, inactive)
+			}
+			if tt.wantReason == v1alpha1.ReasonOfferInactive && meta.FindStatusCondition(o.Status.Conditions, v1alpha1.ConditionReconciling) != nil {
+				t.Error("Reconciling left on an organization whose offer is inactive")
+			}
+		})
+	}
+}

@@ -158,7 +158,9 @@ func AccountSpec(sim *cloudsim.Server, provider v1alpha1.Provider) (v1alpha1.Clo
 				Endpoint: sim.URL(), ConnectClusters: &v1alpha1.ConnectClustersSpec{Environments: cfg.Confluent.Environments},
 			}},
 			// partner/v2 organizations take OAuth only; an API key would serve connect clusters alone.
-			map[string]string{"clientID": c.ClientID, "clientSecret": c.ClientSecret, "tokenURL": sim.URL() + "/oauth2/token"}
+			// usm/v1 takes the OAuth token only once the STS exchanged it with an identity pool.
+			map[string]string{"clientID": c.ClientID, "clientSecret": c.ClientSecret, "tokenURL": sim.URL() + "/oauth2/token",
+				"identityPoolID": cfg.Confluent.IdentityPools[0]}
 	case v1alpha1.ProviderAzure:
 		c := cfg.Azure.Credentials[0]
 		return v1alpha1.CloudAccountSpec{Provider: provider, Azure: &v1alpha1.AzureSpec{

@@ -42,6 +42,9 @@ func (f Factory) New(acct *v1alpha1.CloudAccount, creds map[string][]byte, budge
 			TokenURL:     key("tokenURL"),
 			Budget:       budget,
 			HTTPClient:   client,
+			// Secret keys, not spec fields: they belong to the OAuth client's set.
+			IdentityPoolID: key("identityPoolID"),
+			Scope:          key("scope"),
 		})
 	case v1alpha1.ProviderAzure:
 		spec := acct.Spec.Azure

@@ -362,7 +362,8 @@ func (e *e2e) accountManifest(name, provider string, port int) string {
 	case "ConfluentCloud":
 		c := cfg.Confluent.Credentials[0]
 		spec = fmt.Sprintf("confluentCloud:\n    endpoint: %s\n    connectClusters:\n      environments: [%s]", url, strings.Join(cfg.Confluent.Environments, ", "))
-		secret = fmt.Sprintf("clientID: %q\n  clientSecret: %q\n  tokenURL: %q", c.ClientID, c.ClientSecret, url+"/oauth2/token")
+		secret = fmt.Sprintf("clientID: %q\n  clientSecret: %q\n  tokenURL: %q\n  identityPoolID: %q",
+			c.ClientID, c.ClientSecret, url+"/oauth2/token", cfg.Confluent.IdentityPools[0])
 	case "Azure":
 		c := cfg.Azure.Credentials[0]
 		spec = fmt.Sprintf("azure:\n    endpoint: %s\n    authorityHost: %s/\n    subscriptionID: %q", url, url, cfg.Azure.Subscriptions[0])

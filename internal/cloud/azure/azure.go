@@ -80,9 +80,11 @@ type Client struct {
 	subscription  string
 	resourceGroup string
 	firstPath     string
-	subPrefix     string // nextLinks must stay under this path
-	budget        *cloud.Budget
-	arm           *arm.Client
+	subPrefix     string
+	// firstPage is the list's first page: the endpoint, the list's path, api-version.
+	firstPage *url.URL
+	budget    *cloud.Budget
+	arm       *arm.Client
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -142,6 +144,8 @@ func newClient(cfg Config, retry policy.RetryOptions) (*Client, error) {
 		firstPath = subPrefix + "resourceGroups/" + url.PathEscape(rg) + "/providers/Microsoft.Confluent/organizations"
 	}
 	c := &Client{endpoint: endpoint, subscription: sub, resourceGroup: rg, firstPath: firstPath, subPrefix: subPrefix, budget: budget}
+	c.firstPage = endpoint.JoinPath(firstPath)
+	c.firstPage.RawQuery = url.Values{"api-version": {APIVersion}}.Encode()
 
 	base := strings.TrimSuffix(endpoint.String(), "/")
 	opts := &arm.ClientOptions{
@@ -169,14 +173,14 @@ func newClient(cfg Config, retry policy.RetryOptions) (*Client, error) {
 	return c, nil
 }
 
-// OrganizationsPage implements cloud.Provider. The cursor is the nextLink of the page
-// before, checked against the endpoint before it is used and before it is returned.
+// OrganizationsPage implements cloud.Provider. The cursor is the page the nextLink of
+// the page before named, on the configured list; it is read again before use.
 func (c *Client) OrganizationsPage(ctx context.Context, cursor string) (cloud.Page[cloud.Organization], error) {
 	var none cloud.Page[cloud.Organization]
 	next := ""
 	if cursor != "" {
 		var err error
-		if next, err = c.checkLink(cursor); err != nil {
+		if next, err = c.nextPage(cursor); err != nil {
 			return none, err
 		}
 	}
@@ -201,7 +205,7 @@ func (c *Client) OrganizationsPage(ctx context.Context, cursor string) (cloud.Pa
 	}
 	page := cloud.Page[cloud.Organization]{Items: items}
 	if list.NextLink != nil && *list.NextLink != "" {
-		if page.Next, err = c.checkLink(*list.NextLink); err != nil {
+		if page.Next, err = c.nextPage(*list.NextLink); err != nil {
 			return none, err
 		}
 	}
@@ -225,22 +229,14 @@ func (c *Client) firstPageRequest(ctx context.Context) (*policy.Request, error) 
 	return req, nil
 }
 
-// checkLink accepts a nextLink only on the endpoint's origin and inside the account's
-// subscription: the same token could read other subscriptions, whose items would
-// then be mirrored under the wrong account.
-func (c *Client) checkLink(link string) (string, error) {
-	resolved, err := cloud.ResolveNext(c.endpoint, link)
-	if err != nil {
-		return "", err
-	}
-	u, err := url.Parse(resolved)
-	if err != nil {
-		return "", fmt.Errorf("%w: next link does not parse", cloud.ErrUnsafe)
-	}
-	if !strings.HasPrefix(strings.ToLower(u.EscapedPath()), strings.ToLower(c.subPrefix)) {
-		return "", fmt.Errorf("%w: next link leaves the subscription's path", cloud.ErrUnsafe)
-	}
-	return resolved, nil
+// skipToken carries the place in an ARM list; ARM spells it $skipToken or $skiptoken.
+var skipToken = cloud.Cursor{Key: "$skipToken"}
+
+// nextPage is the request for the page a nextLink names: the account's own list on
+// the endpoint, at the link's skip token. The link's host and path are not followed,
+// so a link into another subscription cannot read it under this account's name.
+func (c *Client) nextPage(link string) (string, error) {
+	return cloud.NextOnList(c.firstPage, link, skipToken)
 }
 
 // parseBaseURL accepts https, or http for loopback hosts only.

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/orgsync/orgsync/internal/cloud"
+	"github.com/orgsync/orgsync/internal/cloud/cloudtest"
 )
 
 const (
@@ -157,6 +158,7 @@ func TestOrganizationsPageDocumentExample(t *testing.T) {
 		ResourceName: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myResourceGroup/providers/Microsoft.Confluent/organizations/myOrganization",
 		CreatedAt:    at,
 		UpdatedAt:    at,
+		OfferStatus:  "Started",
 		Details: map[string]string{
 			"location":        "West US",
 			"organizationID":  "string",
@@ -312,7 +314,7 @@ func TestReturnedCursorIsAbsoluteAndSameOrigin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := srv.URL + subPath + "?$skipToken=x"; page.Next != want {
+	if want := srv.URL + subPath + "?%24skipToken=x&api-version=" + APIVersion; page.Next != want {
 		t.Errorf("Next = %q, want %q", page.Next, want)
 	}
 }
@@ -587,10 +589,17 @@ func TestErrorClassification(t *testing.T) {
 	}
 }
 
-func TestForeignLinksAreRefused(t *testing.T) {
+// TestForeignLinksAreReissuedOnTheList: a nextLink on another host, scheme or path
+// names a skip token; the page is read from the account's own list on the endpoint,
+// and nothing is sent elsewhere.
+func TestForeignLinksAreReissuedOnTheList(t *testing.T) {
 	other := newARMServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) { writeList(w, "") })
 	var nextLink string
-	srv := newARMServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+	srv := newARMServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.URL.Query().Get("$skipToken") != "" {
+			writeList(w, "", org("rg", "b", "Succeeded"))
+			return
+		}
 		writeList(w, nextLink, org("rg", "a", "Succeeded"))
 	})
 	c, _ := newTestClient(t, srv, nil)
@@ -600,10 +609,47 @@ func TestForeignLinksAreRefused(t *testing.T) {
 		{"other port (another server)", other.URL + subPath + "?$skipToken=x"},
 		{"other host", "https://evil.example" + subPath + "?$skipToken=x"},
 		{"other scheme", otherHTTP + subPath + "?$skipToken=x"},
-		{"user info", strings.Replace(srv.URL, "https://", "https://u:p@", 1) + subPath},
-		{"protocol-relative", "//evil.example" + subPath},
 		{"other subscription", srv.URL + "/subscriptions/11111111-1111-1111-1111-111111111111/providers/Microsoft.Confluent/organizations?$skipToken=x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nextLink = tt.link
+			before := len(srv.requests())
+			var ids []string
+			if err := cloudtest.Collect(cloud.NewListing(c.OrganizationsPage, cloud.DefaultLimits), cloudtest.OrganizationID, &ids); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"rg/a", "rg/b"}, ids); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
+			}
+			want := []recorded{
+				{Path: subPath, APIVersion: APIVersion, Authorization: "Bearer fake_token"},
+				{Path: subPath, APIVersion: APIVersion, SkipToken: "x", Authorization: "Bearer fake_token"},
+			}
+			if diff := cmp.Diff(want, srv.requests()[before:]); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if n := len(other.requests()); n != 0 {
+		t.Errorf("the other server received %d requests", n)
+	}
+}
+
+// TestUnreadableLinksAreRefused: a nextLink without a skip token (the published
+// examples' placeholder "string", a link elsewhere) cannot say where the list goes on.
+func TestUnreadableLinksAreRefused(t *testing.T) {
+	var nextLink string
+	srv := newARMServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		writeList(w, nextLink, org("rg", "a", "Succeeded"))
+	})
+	c, _ := newTestClient(t, srv, nil)
+	tests := []struct{ name, link string }{
+		{"placeholder", "string"},
+		{"user info, no token", strings.Replace(srv.URL, "https://", "https://u:p@", 1) + subPath},
+		{"protocol-relative, no token", "//evil.example" + subPath},
 		{"outside any subscription", srv.URL + "/providers/Microsoft.Confluent/operations"},
+		{"empty skip token", srv.URL + subPath + "?$skipToken="},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -612,7 +658,7 @@ func TestForeignLinksAreRefused(t *testing.T) {
 			if _, err := c.OrganizationsPage(t.Context(), ""); !errors.Is(err, cloud.ErrUnsafe) {
 				t.Errorf("page with that nextLink: err = %v, want ErrUnsafe", err)
 			}
-			// A stored cursor is checked again before use: nothing is sent anywhere.
+			// A stored cursor is read again before use: nothing is sent.
 			if _, err := c.OrganizationsPage(t.Context(), tt.link); !errors.Is(err, cloud.ErrUnsafe) {
 				t.Errorf("that link as cursor: err = %v, want ErrUnsafe", err)
 			}
@@ -620,9 +666,6 @@ func TestForeignLinksAreRefused(t *testing.T) {
 				t.Errorf("endpoint saw %d requests, want 1", n)
 			}
 		})
-	}
-	if n := len(other.requests()); n != 0 {
-		t.Errorf("the other server received %d requests", n)
 	}
 }
 
@@ -982,6 +1025,41 @@ func TestClientSecretCredential(t *testing.T) {
 			// MSAL appends its OIDC scopes; the resource scope comes first.
 			if len(scopes) == 0 || strings.Fields(scopes[0])[0] != srv.URL+"/.default" {
 				t.Errorf("token scopes = %q, want %q first", scopes, srv.URL+"/.default")
+			}
+		})
+	}
+}
+
+// TestFiguresPaceOnTheSmallerBucket: ARM reports the principal's bucket in the
+// subscription and the subscription's own; a read is refused by whichever runs dry.
+func TestFiguresPaceOnTheSmallerBucket(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name          string
+		principal     string
+		subscription  string
+		wantRemaining int
+		wantOK        bool
+	}{
+		{"both, the subscription's smaller", "240", "12", 12, true},
+		{"both, the principal's smaller", "7", "1200", 7, true},
+		{"the principal's only", "90", "", 90, true},
+		{"the subscription's only", "", "33", 33, true},
+		{"a broken one is skipped", "x", "44", 44, true},
+		{"none", "", "", -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.principal != "" {
+				h.Set("x-ms-ratelimit-remaining-subscription-reads", tt.principal)
+			}
+			if tt.subscription != "" {
+				h.Set("x-ms-ratelimit-remaining-subscription-global-reads", tt.subscription)
+			}
+			f, ok := figures(h, now)
+			if ok != tt.wantOK || f.Remaining != tt.wantRemaining {
+				t.Errorf("figures = %d, %v; want %d, %v", f.Remaining, ok, tt.wantRemaining, tt.wantOK)
 			}
 		})
 	}

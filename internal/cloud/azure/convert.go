@@ -103,6 +103,7 @@ func (c *Client) organization(r *armconfluent.OrganizationResource) (cloud.Organ
 		setDetail(o.Details, "organizationID", p.OrganizationID)
 		if d := p.OfferDetail; d != nil {
 			if d.Status != nil {
+				o.OfferStatus = string(*d.Status)
 				setDetail(o.Details, "offerStatus", (*string)(d.Status))
 			}
 			setDetail(o.Details, "offerPlanID", d.PlanID)

@@ -57,7 +57,7 @@ func FuzzDecodePage(f *testing.F) {
 			}
 		}
 		if list.NextLink != nil {
-			if next, err := c.checkLink(*list.NextLink); err == nil && !strings.HasPrefix(next, "https://management.azure.com/subscriptions/") {
+			if next, err := c.nextPage(*list.NextLink); err == nil && !strings.HasPrefix(next, "https://management.azure.com"+subPath+"?") {
 				t.Fatalf("nextLink %q accepted as %q", *list.NextLink, next)
 			}
 		}

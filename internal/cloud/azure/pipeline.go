@@ -22,14 +22,17 @@ const (
 	refillPerSecond = 25
 )
 
-// readsHeaders are the remaining-reads headers, preferred first.
+// readsHeaders are the remaining-reads headers: the bucket of this principal in the
+// subscription, and the subscription's own, which every principal draws on.
 var readsHeaders = []string{
 	"x-ms-ratelimit-remaining-subscription-reads",
 	"x-ms-ratelimit-remaining-subscription-global-reads",
 }
 
-// figures reads the remaining-reads header. ok is false when the response has none.
+// figures reads the remaining-reads headers and paces on the smaller count: a read is
+// refused by whichever bucket runs dry first. ok is false when the response has none.
 func figures(h http.Header, now time.Time) (f cloud.Figures, ok bool) {
+	f = cloud.UnknownFigures(now)
 	for _, name := range readsHeaders {
 		v := strings.TrimSpace(h.Get(name))
 		if v == "" {
@@ -39,9 +42,10 @@ func figures(h http.Header, now time.Time) (f cloud.Figures, ok bool) {
 		if err != nil || n < 0 {
 			continue
 		}
-		return cloud.Figures{Limit: bucketSize, Remaining: n, RefillPerSecond: refillPerSecond, Observed: now}, true
+		f = cloud.Tighter(f, cloud.Figures{Limit: bucketSize, Remaining: n, RefillPerSecond: refillPerSecond, Observed: now})
+		ok = true
 	}
-	return cloud.UnknownFigures(now), false
+	return f, ok
 }
 
 // figuresPolicy feeds every response's remaining-reads figure, retries included, to the

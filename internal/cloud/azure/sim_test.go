@@ -263,22 +263,28 @@ func TestSimulatorAccounts(t *testing.T) {
 	}
 }
 
+// TestSimulatorForeignNextLink: the page a nextLink on another origin names is read
+// from the endpoint; every organization is listed.
 func TestSimulatorForeignNextLink(t *testing.T) {
 	sim := cloudtest.StartSimTLS(t, cloudsim.Config{Seed: 7, Azure: cloudsim.AzureConfig{OrganizationsPerSubscription: 300}})
-	sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultForeignNext, Endpoint: cloudsim.EndpointAzureListBySubscription, Page: 2})
+	foreign := cloudtest.StartSim(t, cloudsim.Config{})
+	sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultForeignNext, Endpoint: cloudsim.EndpointAzureListBySubscription, Page: 2, ForeignOrigin: foreign.URL()})
 	c, err := azure.New(simConfig(sim, cloud.NewBudget()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	listing := cloud.NewListing(c.OrganizationsPage, cloud.DefaultLimits)
-	if _, err := listing.Next(t.Context()); err != nil {
+	var ids []string
+	if err := cloudtest.Collect(cloud.NewListing(c.OrganizationsPage, cloud.DefaultLimits), cloudtest.OrganizationID, &ids); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := listing.Next(t.Context()); !errors.Is(err, cloud.ErrUnsafe) {
-		t.Fatalf("err = %v, want ErrUnsafe", err)
+	if len(ids) != 300 {
+		t.Errorf("%d organizations, want 300", len(ids))
 	}
-	if n := sim.Count(cloudsim.EndpointAzureListBySubscription); n != 2 {
-		t.Errorf("%d list requests, want 2", n)
+	if n := sim.Count(cloudsim.EndpointAzureListBySubscription); n != 3 {
+		t.Errorf("%d list requests, want 3", n)
+	}
+	if got := foreign.Requests(); len(got) != 0 {
+		t.Errorf("the foreign origin was reached: %+v", got)
 	}
 }
 

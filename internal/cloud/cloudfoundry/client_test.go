@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -43,8 +44,12 @@ func TestNewValidatesConfig(t *testing.T) {
 			wantErr: `filter "status:active" has no v3 equivalent`},
 		{name: "bad filter", cfg: Config{APIURL: "https://api.example.org", Token: testToken, Query: []string{"nme:x"}},
 			wantErr: `"nme" is not one of`},
-		{name: "page size", cfg: Config{APIURL: "https://api.example.org", Token: testToken, PageSize: 500},
-			wantErr: "page size 500 is outside 1..100"},
+		{name: "page size above v3's", cfg: Config{APIURL: "https://api.example.org", Token: testToken, PageSize: 5001},
+			wantErr: "page size 5001 is outside 1..5000"},
+		{name: "page size above v2's", cfg: Config{APIURL: "https://api.example.org", Token: testToken, APIVersion: V2, PageSize: 101},
+			wantErr: "page size 101 is outside 1..100"},
+		{name: "negative page size", cfg: Config{APIURL: "https://api.example.org", Token: testToken, PageSize: -1},
+			wantErr: "page size -1 is outside 1..5000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,11 +137,68 @@ func TestRateLimits(t *testing.T) {
 		}
 	})
 
-	t.Run("remaining 0 on a success waits for the epoch reset", func(t *testing.T) {
+	t.Run("the v2 limiter's 429, its suffixed headers and a text/plain body", func(t *testing.T) {
+		reset := time.Now().Add(50 * time.Second).Unix()
+		srv := newServer(t)
+		srv.Handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-RateLimit-Limit-V2-API", "60")
+			w.Header().Set("X-RateLimit-Remaining-V2-API", "0")
+			w.Header().Set("X-RateLimit-Reset-V2-API", strconv.FormatInt(reset, 10))
+			w.Header().Set("X-RateLimit-Limit", "20000")
+			w.Header().Set("X-RateLimit-Remaining", "18000")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"code":10018,"description":"Rate Limit of V2 API Exceeded. Please consider using the V3 API","error_code":"CF-RateLimitV2APIExceeded"}`))
+		})
+		c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 })
+		_, err := c.OrganizationsPage(context.Background(), "")
+		rl := cloudtest.RateLimited(t, err)
+		if rl.Wait < 48*time.Second || rl.Wait > 50*time.Second {
+			t.Errorf("wait %s, want about 50s, the v2 limiter's reset", rl.Wait)
+		}
+		if got := []int{rl.Figures.Limit, rl.Figures.Remaining}; !slices.Equal(got, []int{60, 0}) {
+			t.Errorf("figures limit, remaining = %v, want the v2 limiter's [60 0]", got)
+		}
+		code, message := errorDetail([]byte(`{"code":10018,"description":"Rate Limit of V2 API Exceeded. Please consider using the V3 API","error_code":"CF-RateLimitV2APIExceeded"}`))
+		if code != "CF-RateLimitV2APIExceeded" || !strings.Contains(message, "V3 API") {
+			t.Errorf("errorDetail = %q, %q", code, message)
+		}
+	})
+
+	t.Run("rounded remaining 0 on a success paces on half a tenth of the limit", func(t *testing.T) {
+		// The Cloud Controller rounds Remaining down to a tenth of the limit: 0 of 2000
+		// means fewer than 200 left. Half of that, 100, over the 100 s to the reset is
+		// one request a second: the next one waits about a second, it does not stop.
+		reset := time.Now().Add(100 * time.Second).Unix()
+		srv := newServer(t)
+		srv.Handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-RateLimit-Limit-V2-API", "2000")
+			w.Header().Set("X-RateLimit-Remaining-V2-API", "0")
+			w.Header().Set("X-RateLimit-Reset-V2-API", strconv.FormatInt(reset, 10))
+			w.Header().Set("X-RateLimit-Limit", "20000")
+			w.Header().Set("X-RateLimit-Remaining", "18000")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+			cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"resources":[]}`))
+		})
+		c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V2 })
+		for i := range 3 {
+			if _, err := c.OrganizationsPage(context.Background(), ""); err != nil {
+				t.Fatalf("page %d: %v", i+1, err)
+			}
+		}
+		srv.CheckRequests(t, 3)
+		f, _ := c.cfg.Budget.Figures()
+		if got := []int{f.Limit, f.Remaining, f.Granularity}; !slices.Equal(got, []int{2000, 0, 200}) {
+			t.Errorf("figures limit, remaining, granularity = %v, want the v2 limiter's [2000 0 200]", got)
+		}
+	})
+
+	t.Run("exact remaining 0 on a success waits for the epoch reset", func(t *testing.T) {
 		reset := time.Now().Add(40 * time.Second).Unix()
 		srv := newServer(t)
 		srv.Handle("/v2/organizations", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("X-RateLimit-Limit", "2000")
+			w.Header().Set("X-RateLimit-Limit", "5") // under 10 there is no rounding
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
 			cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"resources":[]}`))
@@ -223,7 +285,9 @@ func TestListingAcrossPages(t *testing.T) {
 	}
 }
 
-func TestForeignNextLinkRefused(t *testing.T) {
+// TestForeignNextLinkReissuedOnOrigin: a next link on another host names the page;
+// the page is asked for on the configured API URL, and the other host hears nothing.
+func TestForeignNextLinkReissuedOnOrigin(t *testing.T) {
 	foreign := newServer(t)
 	foreign.Handle("/v3/organizations", pages([]string{"x"}, 1, V3))
 	tests := []struct {
@@ -236,19 +300,40 @@ func TestForeignNextLinkRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			srv.Serve("/v3/organizations", []byte(`{"pagination":{"next":{"href":"`+tt.next+`"}},"resources":[{"guid":"a"}]}`))
+			srv.Handle("/v3/organizations", func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Query().Get("page") == "2" {
+					cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"pagination":{"next":null},"resources":[{"guid":"b"}]}`))
+					return
+				}
+				cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"pagination":{"next":{"href":"`+tt.next+`"}},"resources":[{"guid":"a"}]}`))
+			})
 			c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V3 })
-			if _, err := c.OrganizationsPage(context.Background(), ""); !errors.Is(err, cloud.ErrUnsafe) {
-				t.Errorf("page: got %v, want ErrUnsafe", err)
-			}
-			if _, err := c.OrganizationsPage(context.Background(), tt.next); !errors.Is(err, cloud.ErrUnsafe) {
-				t.Errorf("cursor: got %v, want ErrUnsafe", err)
+			if diff := cmp.Diff([]string{"a", "b"}, cloudtest.OrganizationIDs(t, c.OrganizationsPage)); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
 			}
 			if got := foreign.Seen(); len(got) != 0 {
 				t.Errorf("the foreign host was reached: %+v", got)
 			}
+			wantSeen := []cloudtest.Seen{
+				{Path: "/v3/organizations", Query: "per_page=5000", Auth: "Bearer " + testToken},
+				{Path: "/v3/organizations", Query: "page=2&per_page=5000", Auth: "Bearer " + testToken},
+			}
+			if diff := cmp.Diff(wantSeen, srv.Seen()); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
 		})
 	}
+}
+
+// TestCursorOfAnotherListRefused: a cursor is a page of the session's list; one of
+// the other version's list (a v2 cursor after a rediscovery settled on v3) counts
+// other pages and is refused without a request.
+func TestCursorOfAnotherListRefused(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion = V3 })
+	_, err := c.OrganizationsPage(context.Background(), srv.URL+"/v2/organizations?page=3&results-per-page=100")
+	cloudtest.CheckError(t, err, cloud.ErrUnsafe, "the cursor is not a page of the v3 list")
+	srv.CheckRequests(t, 0)
 }
 
 func TestRepeatedPageTokenRefused(t *testing.T) {

@@ -25,8 +25,13 @@ const (
 	V3 = "v3"
 )
 
-// MaxPageSize is v2's largest results-per-page, and the page size used for v3 too.
-const MaxPageSize = 100
+// The largest page each API version serves: v2's results-per-page stops at 100, v3's
+// per_page at 5000. A client asks for the largest its version allows unless told
+// otherwise, since a foundation's rate budget counts requests, not items.
+const (
+	MaxPageSizeV2 = 100
+	MaxPageSizeV3 = 5000
+)
 
 // Config says where to read from and how to authenticate. Exactly one credential set
 // must be complete: Username+Password (UAA password grant as the cf CLI's client),
@@ -42,7 +47,10 @@ type Config struct {
 	// Query holds v2 q filters (name:x, name IN a,b, status:active, ...). On v3 only a
 	// single name filter can be expressed.
 	Query []string
-	// PageSize is the page size asked for; MaxPageSize when zero.
+	// PageSize is the page size asked for; when zero, the largest the API version
+	// allows (MaxPageSizeV2 or MaxPageSizeV3). Above MaxPageSizeV2 it needs v3: with
+	// APIVersion V2 it is refused, and when discovery settles on v2 it is lowered to
+	// v2's largest page.
 	PageSize int
 
 	Username     string
@@ -78,7 +86,7 @@ type Client struct {
 type session struct {
 	version   string
 	api       *cloud.Requester
-	firstPage string
+	firstPage *url.URL
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -95,11 +103,8 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("cloud foundry tokenURL: %w", err)
 		}
 	}
-	switch {
-	case cfg.PageSize == 0:
-		cfg.PageSize = MaxPageSize
-	case cfg.PageSize < 0 || cfg.PageSize > MaxPageSize:
-		return nil, fmt.Errorf("cloud foundry page size %d is outside 1..%d", cfg.PageSize, MaxPageSize)
+	if limit := maxPageSize(cfg.APIVersion); cfg.PageSize < 0 || cfg.PageSize > limit {
+		return nil, fmt.Errorf("cloud foundry page size %d is outside 1..%d", cfg.PageSize, limit)
 	}
 	filters, err := parseFilters(cfg.Query)
 	if err != nil {
@@ -146,11 +151,17 @@ func (c *Client) OrganizationsPage(ctx context.Context, cursor string) (cloud.Pa
 }
 
 func (c *Client) organizationsPage(ctx context.Context, s *session, cursor string) (cloud.Page[cloud.Organization], error) {
-	target := s.firstPage
+	target := s.firstPage.String()
 	if cursor != "" {
-		// Checked when its page was decoded; checked again because cursors outlive clients.
+		// Read when its page was decoded; read again because cursors outlive clients
+		// (and sessions: a cursor of the other version has no place on this list).
+		// A cursor is always a page of a session's list; after a rediscovery that
+		// settled on the other version, its page number counts other pages.
+		if u, err := url.Parse(cursor); err != nil || strings.TrimPrefix(u.Path, "/") != strings.TrimPrefix(s.firstPage.Path, "/") {
+			return cloud.Page[cloud.Organization]{}, fmt.Errorf("%w: the cursor is not a page of the %s list", cloud.ErrUnsafe, s.version)
+		}
 		var err error
-		if target, err = cloud.ResolveNext(c.apiURL, cursor); err != nil {
+		if target, err = cloud.NextOnList(s.firstPage, cursor, s.cursor()); err != nil {
 			return cloud.Page[cloud.Organization]{}, err
 		}
 	}
@@ -161,9 +172,9 @@ func (c *Client) organizationsPage(ctx context.Context, s *session, cursor strin
 		return cloud.Page[cloud.Organization]{}, err
 	}
 	if s.version == V2 {
-		return decodeV2Page(body, c.apiURL)
+		return decodeV2Page(body, s.firstPage)
 	}
-	return decodeV3Page(body, c.apiURL)
+	return decodeV3Page(body, s.firstPage)
 }
 
 // ConnectClustersPage is not something Cloud Foundry has.
@@ -202,14 +213,14 @@ func (c *Client) newSession(version, tokenURL string) (*session, error) {
 	switch version {
 	case V2:
 		u = c.apiURL.JoinPath("v2/organizations")
-		q.Set("results-per-page", strconv.Itoa(c.cfg.PageSize))
+		q.Set("results-per-page", strconv.Itoa(pageSize(c.cfg.PageSize, version)))
 		q.Set("order-direction", "asc")
 		for _, f := range c.filters {
 			q.Add("q", f.raw)
 		}
 	default:
 		u = c.apiURL.JoinPath("v3/organizations")
-		q.Set("per_page", strconv.Itoa(c.cfg.PageSize))
+		q.Set("per_page", strconv.Itoa(pageSize(c.cfg.PageSize, version)))
 		names, err := v3Names(c.filters)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", cloud.ErrBadRequest, err)
@@ -219,7 +230,33 @@ func (c *Client) newSession(version, tokenURL string) (*session, error) {
 		}
 	}
 	u.RawQuery = q.Encode()
-	return &session{version: version, api: c.requester(c.creds.authorizer(tokenURL, c.transport())), firstPage: u.String()}, nil
+	return &session{version: version, api: c.requester(c.creds.authorizer(tokenURL, c.transport())), firstPage: u}, nil
+}
+
+func (s *session) cursor() cloud.Cursor {
+	if s.version == V2 {
+		return v2Cursor
+	}
+	return v3Cursor
+}
+
+// maxPageSize is the largest page a configured version allows; "" (discover) allows
+// v3's, since a foundation that turns out to be v2-only lowers it (pageSize).
+func maxPageSize(version string) int {
+	if version == V2 {
+		return MaxPageSizeV2
+	}
+	return MaxPageSizeV3
+}
+
+// pageSize is the page size to ask the settled version for: the configured one, or
+// the version's largest when none is, never above what the version serves.
+func pageSize(configured int, version string) int {
+	limit := maxPageSize(version)
+	if configured == 0 {
+		return limit
+	}
+	return min(configured, limit)
 }
 
 // requester makes a Requester for the API's origin; auth nil for the public documents.
@@ -227,13 +264,10 @@ func (c *Client) requester(auth cloud.Authorizer) *cloud.Requester {
 	hc := cloud.NewHTTPClient(c.transport())
 	hc.Transport = epochRetryAfter{base: hc.Transport, now: time.Now}
 	return cloud.NewRequester(cloud.RequesterConfig{
-		Endpoint: c.apiURL,
-		Auth:     auth,
-		Budget:   c.cfg.Budget,
-		Figures: func(h http.Header, now time.Time) cloud.Figures {
-			// Cloud Foundry's X-RateLimit-Reset is UTC epoch seconds.
-			return cloud.ParseXRateLimit(h, cloud.ResetEpochSeconds, now)
-		},
+		Endpoint:    c.apiURL,
+		Auth:        auth,
+		Budget:      c.cfg.Budget,
+		Figures:     figures,
 		ErrorDetail: errorDetail,
 		HTTPClient:  hc,
 		Backoff:     c.cfg.backoff,

@@ -63,9 +63,16 @@ type v3Org struct {
 	} `json:"links"`
 }
 
-// decodeV2Page decodes a GET /v2/organizations page read from endpoint; its relative
-// next_url resolves against endpoint.
-func decodeV2Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization], error) {
+// The parameters that carry each version's place in its next links; the page size is
+// read too, since a page number counts pages of that size.
+var (
+	v2Cursor = cloud.Cursor{Key: "page", Extra: []string{"results-per-page"}}
+	v3Cursor = cloud.Cursor{Key: "page", Extra: []string{"per_page"}}
+)
+
+// decodeV2Page decodes a GET /v2/organizations page whose first page is list; the
+// next page is list at next_url's page.
+func decodeV2Page(body []byte, list *url.URL) (cloud.Page[cloud.Organization], error) {
 	var p v2Page
 	if err := json.Unmarshal(body, &p); err != nil {
 		return cloud.Page[cloud.Organization]{}, cloud.Malformed("%v", err)
@@ -85,12 +92,12 @@ func decodeV2Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization
 		items = append(items, organization(o.Metadata.GUID, o.Entity.Name, o.Entity.Status, o.Metadata.URL,
 			o.Metadata.CreatedAt, o.Metadata.UpdatedAt, o.Entity.QuotaDefinitionGUID, details))
 	}
-	next, err := nextLink(p.NextURL, endpoint)
+	next, err := nextLink(p.NextURL, list, v2Cursor)
 	return cloud.Page[cloud.Organization]{Items: items, Next: next, Total: p.TotalResults}, err
 }
 
-// decodeV3Page decodes a GET /v3/organizations page read from endpoint.
-func decodeV3Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization], error) {
+// decodeV3Page decodes a GET /v3/organizations page whose first page is list.
+func decodeV3Page(body []byte, list *url.URL) (cloud.Page[cloud.Organization], error) {
 	var p v3Page
 	if err := json.Unmarshal(body, &p); err != nil {
 		return cloud.Page[cloud.Organization]{}, cloud.Malformed("%v", err)
@@ -118,7 +125,7 @@ func decodeV3Page(body []byte, endpoint *url.URL) (cloud.Page[cloud.Organization
 	if p.Pagination.Next != nil {
 		next = &p.Pagination.Next.Href
 	}
-	link, err := nextLink(next, endpoint)
+	link, err := nextLink(next, list, v3Cursor)
 	return cloud.Page[cloud.Organization]{Items: items, Next: link, Total: p.Pagination.TotalResults}, err
 }
 
@@ -147,12 +154,13 @@ func stateOf(raw string) cloud.State {
 	}
 }
 
-// nextLink checks a next link against endpoint's origin; nil or "" ends the list.
-func nextLink(next *string, endpoint *url.URL) (string, error) {
+// nextLink is the request for the page a next link names, on list; nil or "" ends
+// the list.
+func nextLink(next *string, list *url.URL, cur cloud.Cursor) (string, error) {
 	if next == nil || *next == "" {
 		return "", nil
 	}
-	return cloud.ResolveNext(endpoint, *next)
+	return cloud.NextOnList(list, *next, cur)
 }
 
 // errorDetail reads the three error shapes a foundation answers with: v3

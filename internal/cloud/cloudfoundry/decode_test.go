@@ -61,10 +61,12 @@ func TestV3Page(t *testing.T) {
 		name      string
 		query     []string
 		wantQuery string
+		wantNext  string // the next page's query: the list's own, at the link's page
 	}{
-		{name: "no filter", wantQuery: "per_page=100"},
-		{name: "name IN", query: []string{"name IN org1,org2"}, wantQuery: "names=org1%2Corg2&per_page=100"},
-		{name: "name", query: []string{"name:org1"}, wantQuery: "names=org1&per_page=100"},
+		{name: "no filter", wantQuery: "per_page=5000", wantNext: "page=2&per_page=2"},
+		{name: "name IN", query: []string{"name IN org1,org2"}, wantQuery: "names=org1%2Corg2&per_page=5000",
+			wantNext: "names=org1%2Corg2&page=2&per_page=2"},
+		{name: "name", query: []string{"name:org1"}, wantQuery: "names=org1&per_page=5000", wantNext: "names=org1&page=2&per_page=2"},
 	}
 	quota := "b7887f5c-34bb-40c5-9778-577572e4fb2d"
 	want := cloud.Page[cloud.Organization]{
@@ -79,11 +81,11 @@ func TestV3Page(t *testing.T) {
 			CreatedAt:    time.Date(2017, 2, 2, 0, 14, 30, 0, time.UTC), UpdatedAt: time.Date(2017, 2, 2, 0, 14, 30, 0, time.UTC),
 			Details: map[string]string{"quotaDefinitionGUID": quota},
 		}},
-		Next:  srv.URL + "/v3/organizations?page=2&per_page=2",
 		Total: 3, // pagination.total_results
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			want.Next = srv.URL + "/v3/organizations?" + tt.wantNext
 			before := len(srv.Seen())
 			c := newClient(t, srv.URL, func(c *Config) { withToken(c); c.APIVersion, c.Query = V3, tt.query })
 			got, err := c.OrganizationsPage(context.Background(), "")
@@ -131,9 +133,9 @@ func TestDecodeRejects(t *testing.T) {
 		{name: "v3 empty object is not an empty list", decode: decodeV3Page, body: `{"pagination":{}}`, want: cloud.ErrTransient},
 		{name: "v2 item without guid", decode: decodeV2Page, body: `{"resources":[{"entity":{"name":"x"}}]}`, want: cloud.ErrTransient},
 		{name: "v3 bad timestamp", decode: decodeV3Page, body: `{"resources":[{"guid":"g","created_at":"soon"}]}`, want: cloud.ErrTransient},
-		{name: "v2 protocol-relative next_url", decode: decodeV2Page, body: `{"resources":[],"next_url":"//evil.example/v2/organizations?page=2"}`, want: cloud.ErrUnsafe},
-		{name: "v3 next on another host", decode: decodeV3Page, body: `{"resources":[],"pagination":{"next":{"href":"https://evil.example/v3/organizations?page=2"}}}`, want: cloud.ErrUnsafe},
-		{name: "v3 next downgraded to http", decode: decodeV3Page, body: `{"resources":[],"pagination":{"next":{"href":"http://api.example.org/v3/organizations?page=2"}}}`, want: cloud.ErrUnsafe},
+		{name: "v2 next_url without a page", decode: decodeV2Page, body: `{"resources":[],"next_url":"/v2/organizations?results-per-page=100"}`, want: cloud.ErrUnsafe},
+		{name: "v3 next naming the page twice", decode: decodeV3Page, body: `{"resources":[],"pagination":{"next":{"href":"https://api.example.org/v3/organizations?page=2&page=3"}}}`, want: cloud.ErrUnsafe},
+		{name: "v3 next that does not parse", decode: decodeV3Page, body: `{"resources":[],"pagination":{"next":{"href":"https://api.example.org/%zz?page=2"}}}`, want: cloud.ErrUnsafe},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,8 +146,27 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
+// TestNextOnAnotherOrigin: a Cloud Controller builds its links from its configured
+// external domain; the page they name is asked for on the configured API URL.
+func TestNextOnAnotherOrigin(t *testing.T) {
+	list, _ := url.Parse("https://10.0.0.1:8443/v3/organizations?per_page=5000")
+	for _, href := range []string{
+		"https://api.sys.example.com/v3/organizations?page=2&per_page=5000",
+		"http://api.sys.example.com/v3/organizations?page=2&per_page=5000",
+		"//api.sys.example.com:443/cf/v3/organizations?page=2&per_page=5000",
+	} {
+		page, err := decodeV3Page([]byte(`{"resources":[],"pagination":{"next":{"href":"`+href+`"}}}`), list)
+		if err != nil {
+			t.Fatalf("%s: %v", href, err)
+		}
+		if want := "https://10.0.0.1:8443/v3/organizations?page=2&per_page=5000"; page.Next != want {
+			t.Errorf("%s: next %q, want %q", href, page.Next, want)
+		}
+	}
+}
+
 func TestRelativeNextURL(t *testing.T) {
-	endpoint, _ := url.Parse("https://api.example.org")
+	endpoint, _ := url.Parse("https://api.example.org/v2/organizations?order-direction=asc&results-per-page=100")
 	body := `{"resources":[],"next_url":"/v2/organizations?order-direction=asc&page=2&results-per-page=100"}`
 	page, err := decodeV2Page([]byte(body), endpoint)
 	if err != nil {
@@ -229,5 +250,29 @@ func TestQueryFilters(t *testing.T) {
 				t.Errorf("names (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestV3DocsExample: the v3 documentation's list example, whose items carry neither
+// suspended, relationships nor links, decodes as two active organizations and the
+// last page.
+func TestV3DocsExample(t *testing.T) {
+	list, _ := url.Parse("https://10.0.0.1/v3/organizations?per_page=5000")
+	page, err := decodeV3Page(fixture(t, "v3-organizations-docs.json", "https://api.example.org"), list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := cloud.Page[cloud.Organization]{
+		Items: []cloud.Organization{{
+			ID: "885735b5-aea4-4cf5-8e44-961af0e41920", DisplayName: "org1", State: cloud.StateSucceeded, RawState: "active",
+			CreatedAt: time.Date(2017, 2, 1, 1, 33, 58, 0, time.UTC), UpdatedAt: time.Date(2017, 2, 1, 1, 33, 58, 0, time.UTC),
+		}, {
+			ID: "d4c91047-7b29-4fda-b7f9-04033e5c9c9f", DisplayName: "org2", State: cloud.StateSucceeded, RawState: "active",
+			CreatedAt: time.Date(2017, 2, 2, 0, 14, 30, 0, time.UTC), UpdatedAt: time.Date(2017, 2, 2, 0, 14, 30, 0, time.UTC),
+		}},
+		Total: 2,
+	}
+	if diff := cmp.Diff(want, page); diff != "" {
+		t.Errorf("page (-want +got):\n%s", diff)
 	}
 }

@@ -5,7 +5,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgsync/orgsync/internal/cloud"
 )
+
+// figures reads the Cloud Controller's two limiters: the general one
+// (X-RateLimit-Limit/-Remaining/-Reset) and, on /v2, the v2 one (the same names with
+// -V2-API). A /v2 request counts against both, so the tighter one paces. Resets are UTC
+// epoch seconds. Remaining is rounded down to a tenth of the limit (the Cloud
+// Controller's rate_limit middleware does so, and its documents say requests may still
+// pass at 0), which Granularity tells the budget.
+func figures(h http.Header, now time.Time) cloud.Figures {
+	f := cloud.Tighter(cloud.ParseXRateLimit(h, cloud.ResetEpochSeconds, now),
+		cloud.ParseXRateLimitSuffix(h, "-V2-API", cloud.ResetEpochSeconds, now))
+	if f.Limit >= 10 {
+		f.Granularity = f.Limit / 10
+	}
+	return f
+}
 
 // epochFloor separates the two readings of an integer Retry-After: no API asks a
 // client to wait 31 years, so from here on the number is a UTC epoch time.

@@ -7,6 +7,7 @@ package cloudfoundry
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -50,6 +51,9 @@ func noSimSecrets(t *testing.T, sim *cloudsim.Server, err error) {
 	cloudtest.NoSecrets(t, err, secrets...)
 }
 
+// hundredAPage asks for pages of 100, for the tests of what happens on page N.
+func hundredAPage(c *Config) { c.PageSize = 100 }
+
 func listing(c *Client) *cloud.Listing[cloud.Organization] {
 	return cloud.NewListing(c.OrganizationsPage, cloud.DefaultLimits)
 }
@@ -72,13 +76,14 @@ func TestSimTenThousandOrganizations(t *testing.T) {
 		want = append(want, view{ID: o.GUID, Name: o.Name, Raw: o.Status, State: stateOf(o.Status)})
 	}
 	tests := []struct {
-		name    string
-		edits   []func(*Config)
-		version string
+		name     string
+		edits    []func(*Config)
+		version  string
+		requests int // ceil(10,000 / the version's largest page)
 	}{
-		{name: "v2 by configuration, password grant", version: V2,
+		{name: "v2 by configuration, password grant", version: V2, requests: 100,
 			edits: []func(*Config){simPassword(sim), func(c *Config) { c.APIVersion = V2 }}},
-		{name: "v3 by discovery, client credentials", version: V3, edits: []func(*Config){simClient(sim)}},
+		{name: "v3 by discovery, client credentials", version: V3, requests: 2, edits: []func(*Config){simClient(sim)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,8 +99,101 @@ func TestSimTenThousandOrganizations(t *testing.T) {
 			ep := endpointOf(tt.version)
 			// Discovery reads the API root once, for the token endpoint (and the version).
 			counts := []int{sim.Count(ep), sim.CountStatus(ep, 200), sim.TokenRequests(cloudsim.ProviderCloudFoundry), sim.Count(cloudsim.EndpointCFRoot)}
-			if diff := cmp.Diff([]int{100, 100, 1, 1}, counts); diff != "" {
+			if diff := cmp.Diff([]int{tt.requests, tt.requests, 1, 1}, counts); diff != "" {
 				t.Errorf("list requests, of them 200, token requests, root reads (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSimLargestPages: each version is asked for its largest page unless the Config
+// names one, and a page size above v2's is lowered when discovery settles on v2. A
+// 6,000-organization v3 foundation is two requests, not sixty.
+func TestSimLargestPages(t *testing.T) {
+	sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 6000}})
+	tests := []struct {
+		name      string
+		edit      func(*Config)
+		version   string
+		wantPages []string // the page-size parameter of each list request
+	}{
+		{name: "v3 by discovery", version: V3, edit: func(*Config) {},
+			wantPages: []string{"per_page=5000", "per_page=5000"}},
+		{name: "v3 by configuration, page size set", version: V3, edit: func(c *Config) { c.APIVersion, c.PageSize = V3, 2500 },
+			wantPages: []string{"per_page=2500", "per_page=2500", "per_page=2500"}},
+		{name: "v2 by configuration", version: V2, edit: func(c *Config) { c.APIVersion = V2 }},
+		{name: "v2 by discovery, page size above v2's", version: V2,
+			edit: func(c *Config) { c.PageSize = 1000; c.Query = []string{"status:active"} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim.ResetStats()
+			orgs := cloudtest.ReadAll(t, listing(newSimClient(t, sim, simClient(sim), tt.edit)))
+			if len(orgs) == 0 {
+				t.Fatal("no organizations listed")
+			}
+			var got []string
+			for _, r := range sim.Requests() {
+				if r.Endpoint != endpointOf(tt.version) {
+					continue
+				}
+				u, err := url.Parse(r.RequestURI)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q := u.Query()
+				if tt.version == V2 {
+					got = append(got, "results-per-page="+q.Get("results-per-page"))
+				} else {
+					got = append(got, "per_page="+q.Get("per_page"))
+				}
+			}
+			want := tt.wantPages
+			if tt.version == V2 {
+				want = slices.Repeat([]string{"results-per-page=100"}, (len(orgs)+99)/100)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("list requests' page sizes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSimExternalDomain: a foundation reached by another address than the external
+// domain its links name (450 organizations, v3, as a new user would meet it). Every
+// organization is listed, and the other domain hears nothing.
+func TestSimExternalDomain(t *testing.T) {
+	sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 450}})
+	external := cloudtest.StartSim(t, cloudsim.Config{})
+	sim.SetExternalURL(external.URL())
+	for _, edit := range []func(*Config){hundredAPage, func(c *Config) { c.PageSize = 100; c.APIVersion = V2 }} {
+		sim.ResetStats()
+		ids := cloudtest.ReadAll(t, listing(newSimClient(t, sim, simClient(sim), edit)))
+		if len(ids) != 450 {
+			t.Errorf("%d organizations, want 450", len(ids))
+		}
+		if n := sim.Count(cloudsim.EndpointCFV3Organizations) + sim.Count(cloudsim.EndpointCFV2Organizations); n != 5 {
+			t.Errorf("%d list requests, want 5", n)
+		}
+	}
+	if got := external.Requests(); len(got) != 0 {
+		t.Errorf("the external domain was reached: %+v", got)
+	}
+}
+
+// TestSimPlaceholderNext: a next link without a page (the published examples'
+// placeholder) cannot be followed; the listing stops with ErrUnsafe, and no page is
+// asked for twice.
+func TestSimPlaceholderNext(t *testing.T) {
+	for _, version := range []string{V2, V3} {
+		t.Run(version, func(t *testing.T) {
+			sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 300}})
+			sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultPlaceholderNext, Endpoint: endpointOf(version), Page: 2})
+			var ids []string
+			err := cloudtest.Collect(listing(newSimClient(t, sim, simClient(sim), hundredAPage, func(c *Config) { c.APIVersion = version })), cloudtest.OrganizationID, &ids)
+			cloudtest.CheckError(t, err, cloud.ErrUnsafe, "next link carries no page")
+			if n := sim.Count(endpointOf(version)); n != 2 {
+				t.Errorf("%d list requests, want 2", n)
 			}
 		})
 	}
@@ -135,7 +233,7 @@ func TestSimRateLimitBurstResumes(t *testing.T) {
 			sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 1000, RetryAfterEpoch: tt.epoch}})
 			ep := endpointOf(tt.version)
 			sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultTooManyRequests, Endpoint: ep, Page: 4, Times: 2, RetryAfter: time.Second})
-			l := listing(newSimClient(t, sim, simPassword(sim), func(c *Config) { c.APIVersion = tt.version }))
+			l := listing(newSimClient(t, sim, simPassword(sim), hundredAPage, func(c *Config) { c.APIVersion = tt.version }))
 			var ids []string
 			refusals := 0
 			// The wait is what is under test: CollectWaiting sleeps it out.
@@ -156,6 +254,29 @@ func TestSimRateLimitBurstResumes(t *testing.T) {
 	}
 }
 
+// TestSimV2LimiterResumes: the v2 limiter (its own budget, -V2-API headers, a
+// text/plain 429 saying CF-RateLimitV2APIExceeded) pauses the listing until its
+// reset, and the same Listing resumes at the refused page.
+func TestSimV2LimiterResumes(t *testing.T) {
+	sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 500,
+		V2RateLimit: cloudsim.Window{Limit: 3, Window: 2 * time.Second}, PlainText429: true}})
+	l := listing(newSimClient(t, sim, simPassword(sim), hundredAPage, func(c *Config) { c.APIVersion = V2 }))
+	var ids []string
+	refusals := 0
+	cloudtest.CollectWaiting(t, l, cloudtest.OrganizationID, &ids, func(rl *cloud.RateLimitedError) {
+		refusals++
+		if rl.Wait <= 0 || rl.Wait > 3*time.Second || rl.Figures.Limit != 3 {
+			t.Errorf("wait %s, figures %+v; want the v2 limiter's", rl.Wait, rl.Figures)
+		}
+	})
+	if refusals == 0 {
+		t.Error("the v2 limiter never refused")
+	}
+	if diff := cmp.Diff(sim.CFOrganizations().Keys(), ids); diff != "" {
+		t.Errorf("organizations (-want +got):\n%s", diff)
+	}
+}
+
 func TestSimFaults(t *testing.T) {
 	foreign := cloudtest.StartSim(t, cloudsim.Config{})
 	tests := []struct {
@@ -173,9 +294,10 @@ func TestSimFaults(t *testing.T) {
 			fault: cloudsim.Fault{Kind: cloudsim.FaultLoop, Page: 4, LoopTo: 2}},
 		{name: "v3 page 4 links back to page 1", version: V3, wantRequests: 5, wantErr: cloud.ErrUnsafe,
 			fault: cloudsim.Fault{Kind: cloudsim.FaultLoop, Page: 4, LoopTo: 1}},
-		{name: "v2 next_url on another origin", version: V2, wantRequests: 2, wantErr: cloud.ErrUnsafe,
+		// The page a foreign link names is read from the configured origin.
+		{name: "v2 next_url on another origin", version: V2, wantRequests: 5,
 			fault: cloudsim.Fault{Kind: cloudsim.FaultForeignNext, Page: 2, ForeignOrigin: foreign.URL()}},
-		{name: "v3 next href on another origin", version: V3, wantRequests: 2, wantErr: cloud.ErrUnsafe,
+		{name: "v3 next href on another origin", version: V3, wantRequests: 5,
 			fault: cloudsim.Fault{Kind: cloudsim.FaultForeignNext, Page: 2, ForeignOrigin: foreign.URL()}},
 	}
 	for _, tt := range tests {
@@ -185,7 +307,7 @@ func TestSimFaults(t *testing.T) {
 			tt.fault.Endpoint = ep
 			sim.AddFault(tt.fault)
 			var ids []string
-			err := cloudtest.Collect(listing(newSimClient(t, sim, simPassword(sim), func(c *Config) { c.APIVersion = tt.version })), cloudtest.OrganizationID, &ids)
+			err := cloudtest.Collect(listing(newSimClient(t, sim, simPassword(sim), hundredAPage, func(c *Config) { c.APIVersion = tt.version })), cloudtest.OrganizationID, &ids)
 			cloudtest.CheckError(t, err, tt.wantErr, "")
 			noSimSecrets(t, sim, err)
 			if tt.wantErr == nil {
@@ -235,7 +357,7 @@ func TestSimItemsChangeBetweenPages(t *testing.T) {
 			sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 300}})
 			orgs := sim.CFOrganizations()
 			before := orgs.Keys()
-			l := listing(newSimClient(t, sim, simClient(sim), func(c *Config) { c.APIVersion = version }))
+			l := listing(newSimClient(t, sim, simClient(sim), hundredAPage, func(c *Config) { c.APIVersion = version }))
 			ids := cloudtest.NextIDs(t, l, cloudtest.OrganizationID)
 			orgs.Remove(before[250])
 			orgs.Add(cloudsim.CFOrganization{GUID: "created-meanwhile", Name: "created-meanwhile"})
@@ -254,7 +376,7 @@ func TestSimItemsChangeBetweenPages(t *testing.T) {
 // there after discovery and a new token.
 func TestSimRevokedToken(t *testing.T) {
 	sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 300}})
-	l := listing(newSimClient(t, sim, simPassword(sim)))
+	l := listing(newSimClient(t, sim, simPassword(sim), hundredAPage))
 	ids := cloudtest.NextIDs(t, l, cloudtest.OrganizationID)
 	sim.ExpireTokens()
 	if _, err := l.Next(context.Background()); !errors.Is(err, cloud.ErrUnauthorized) {

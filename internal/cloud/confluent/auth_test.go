@@ -38,6 +38,12 @@ func TestNewValidatesConfig(t *testing.T) {
 		{name: "endpoint not http", cfg: Config{Endpoint: "ftp://u:" + testAPISecret + "@api.example", Token: testToken},
 			wantErr: "not an absolute http(s) URL"},
 		{name: "page size too big", cfg: Config{PageSize: 101, Token: testToken}, wantErr: "page size 101 is outside 1..100"},
+		{name: "client credentials with an identity pool and a scope", cfg: Config{ClientID: "cid", ClientSecret: testClientSecret,
+			TokenURL: "https://idp.example/token", IdentityPoolID: "pool-1", Scope: "api://x/.default"}},
+		{name: "identity pool with an API key", cfg: Config{APIKey: testAPIKey, APISecret: testAPISecret, IdentityPoolID: "pool-1"},
+			wantErr: "identityPoolID and scope go with clientID+clientSecret+tokenURL, not with apiKey+apiSecret"},
+		{name: "scope with a static token", cfg: Config{Token: testToken, Scope: "x"},
+			wantErr: "identityPoolID and scope go with clientID+clientSecret+tokenURL, not with token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

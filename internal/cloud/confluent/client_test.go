@@ -2,7 +2,6 @@ package confluent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -144,7 +143,8 @@ func TestListingAcrossPages(t *testing.T) {
 
 // TestNextLinksWithPageTokenOnly: the documents' next links carry page_token alone,
 // with neither the environment usm/v1 requires nor page_size (default 10). Each
-// follow-up request must still name both, and keep the rest of the link as given.
+// follow-up request is the list's own, at the link's page_token (and page_size); the
+// rest of the link is not the list's and is left out.
 func TestNextLinksWithPageTokenOnly(t *testing.T) {
 	ids := []string{"a", "b", "c", "d", "e"}
 	tests := []struct {
@@ -154,22 +154,22 @@ func TestNextLinksWithPageTokenOnly(t *testing.T) {
 		want        []string
 	}{
 		{name: "organizations", link: func(o int) string { return fmt.Sprintf("page_token=%d", o) },
-			want: []string{"page_size=2", "page_token=2&page_size=2", "page_token=4&page_size=2"}},
+			want: []string{"page_size=2", "page_size=2&page_token=2", "page_size=2&page_token=4"}},
 		{name: "connect clusters", environment: "env-1", link: func(o int) string { return fmt.Sprintf("page_token=%d", o) },
-			want: []string{"environment=env-1&page_size=2", "page_token=2&environment=env-1&page_size=2",
-				"page_token=4&environment=env-1&page_size=2"}},
+			want: []string{"environment=env-1&page_size=2", "environment=env-1&page_size=2&page_token=2",
+				"environment=env-1&page_size=2&page_token=4"}},
 		{name: "connect clusters, link with its own page_size and more", environment: "env-1",
 			link: func(o int) string { return fmt.Sprintf("page_token=%d&page_size=2&extra=x%%2Fy", o) },
-			want: []string{"environment=env-1&page_size=2", "page_token=2&page_size=2&extra=x%2Fy&environment=env-1",
-				"page_token=4&page_size=2&extra=x%2Fy&environment=env-1"}},
+			want: []string{"environment=env-1&page_size=2", "environment=env-1&page_size=2&page_token=2",
+				"environment=env-1&page_size=2&page_token=4"}},
 		{name: "connect clusters, link naming the same environment", environment: "env-1",
 			link: func(o int) string { return fmt.Sprintf("environment=env-1&page_token=%d", o) },
-			want: []string{"environment=env-1&page_size=2", "environment=env-1&page_token=2&page_size=2",
-				"environment=env-1&page_token=4&page_size=2"}},
+			want: []string{"environment=env-1&page_size=2", "environment=env-1&page_size=2&page_token=2",
+				"environment=env-1&page_size=2&page_token=4"}},
 		{name: "connect clusters, link naming the same environment twice", environment: "env-1",
 			link: func(o int) string { return fmt.Sprintf("environment=env-1&environment=env-1&page_token=%d", o) },
-			want: []string{"environment=env-1&page_size=2", "environment=env-1&environment=env-1&page_token=2&page_size=2",
-				"environment=env-1&environment=env-1&page_token=4&page_size=2"}},
+			want: []string{"environment=env-1&page_size=2", "environment=env-1&page_size=2&page_token=2",
+				"environment=env-1&page_size=2&page_token=4"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,43 +212,41 @@ func TestNextLinkOtherEnvironmentRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := linkedServer(t, []string{"a", "b", "c"}, 2, func(int) string { return tt.query })
 			c := newClient(t, srv.URL, nil)
-			page, err := c.ConnectClustersPage(context.Background(), "env-1", "")
-			if err != nil {
-				t.Fatalf("first page: %v", err)
-			}
-			_, err = c.ConnectClustersPage(context.Background(), "env-1", page.Next)
+			_, err := c.ConnectClustersPage(context.Background(), "env-1", "")
 			cloudtest.CheckError(t, err, cloud.ErrUnsafe, "environment")
 			srv.CheckRequests(t, 1) // the link was not followed
 		})
 	}
 }
 
-func TestForeignNextLinkRefused(t *testing.T) {
+// TestForeignNextLinkReissuedOnOrigin: a next link (or a cursor) on another host
+// names a page; it is asked for on the configured endpoint, and the other host hears
+// nothing.
+func TestForeignNextLinkReissuedOnOrigin(t *testing.T) {
 	foreign := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"data":[]}`))
 	})
-	link := foreign.URL + "/partner/v2/organizations?page_token=stolen"
+	link := foreign.URL + "/partner/v2/organizations?page_token=elsewhere"
 	srv := cloudtest.NewRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("page_token") != "" {
+			cloudtest.WriteJSON(w, http.StatusOK, []byte(`{"metadata":{},"data":[{"id":"b"}]}`))
+			return
+		}
 		cloudtest.WriteJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"metadata":{"next":%q},"data":[{"id":"a"}]}`, link)))
 	})
 	c := newClient(t, srv.URL, nil)
-	tests := []struct {
-		name   string
-		cursor string
-	}{
-		{name: "next link in a page"},
-		{name: "cursor handed back in", cursor: link},
+	if diff := cmp.Diff([]string{"a", "b"}, cloudtest.OrganizationIDs(t, c.OrganizationsPage)); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.OrganizationsPage(context.Background(), tt.cursor)
-			if !errors.Is(err, cloud.ErrUnsafe) {
-				t.Errorf("got %v, want ErrUnsafe", err)
-			}
-			if got := foreign.Seen(); len(got) != 0 {
-				t.Errorf("the foreign host was reached: %+v", got)
-			}
-		})
+	if _, err := c.OrganizationsPage(context.Background(), link); err != nil {
+		t.Errorf("cursor handed back in: %v", err)
+	}
+	want := []string{"page_size=100", "page_size=100&page_token=elsewhere", "page_size=100&page_token=elsewhere"}
+	if diff := cmp.Diff(want, srv.Queries()); diff != "" {
+		t.Errorf("queries (-want +got):\n%s", diff)
+	}
+	if got := foreign.Seen(); len(got) != 0 {
+		t.Errorf("the foreign host was reached: %+v", got)
 	}
 }
 

@@ -11,9 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/orgsync/orgsync/internal/cloud"
@@ -45,6 +43,12 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 	TokenURL     string
+	// IdentityPoolID is the Confluent identity pool an OAuth client's token is
+	// exchanged with at Confluent's STS, for usm/v1 connect clusters.
+	IdentityPoolID string
+	// Scope overrides the OAuth scope asked for (space-separated): DefaultScope for
+	// partner/v2, none for the token exchanged at the STS.
+	Scope string
 
 	// Budget is the account's rate budget, shared by all of its lists; a budget of
 	// the client's own when nil.
@@ -59,7 +63,10 @@ type Config struct {
 
 // Client lists one Confluent Cloud account's organizations and connect clusters.
 type Client struct {
-	req      *cloud.Requester
+	req *cloud.Requester
+	// clusters reads usm/v1 with its own credentials (an STS token for OAuth); nil
+	// when the credentials cannot serve it.
+	clusters *cloud.Requester
 	pageSize int
 	now      func() time.Time
 	// renew drops a cached OAuth token after a 401; nil for static credentials.
@@ -74,6 +81,13 @@ type Client struct {
 var errAPIKeyOrganizations = fmt.Errorf("%w: partner/v2 organizations need an OAuth bearer token "+
 	"(Secret key token, or clientID+clientSecret+tokenURL); an API key (apiKey+apiSecret) "+
 	"works only for connect clusters (set spec.confluentCloud.organizations: false)", cloud.ErrBadRequest)
+
+// errNoIdentityPool is why an OAuth client without an identity pool lists no connect
+// clusters: usm/v1 refuses the identity provider's own token, so sending it would
+// just earn a 401 on every sync.
+var errNoIdentityPool = fmt.Errorf("%w: usm/v1 connect clusters take a Cloud API key or a Confluent STS token, "+
+	"not the identity provider's token: add identityPoolID to the Secret so that the token is exchanged at "+
+	"Confluent's STS, or use apiKey+apiSecret", cloud.ErrBadRequest)
 
 var _ cloud.Provider = (*Client)(nil)
 
@@ -96,27 +110,33 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		transport = cfg.HTTPClient.Transport
 	}
-	auth, renew, err := authorizer(cfg, transport)
+	a, err := authorizers(cfg, endpoint, transport)
 	if err != nil {
 		return nil, fmt.Errorf("confluent credentials: %w", err)
 	}
 	if cfg.Budget == nil {
 		cfg.Budget = cloud.NewBudget()
 	}
-	req := cloud.NewRequester(cloud.RequesterConfig{
-		Endpoint: endpoint,
-		Auth:     auth,
-		Budget:   cfg.Budget,
-		Figures: func(h http.Header, now time.Time) cloud.Figures {
-			// Confluent's X-RateLimit-Reset counts seconds from now, not an epoch.
-			return cloud.ParseXRateLimit(h, cloud.ResetRelativeSeconds, now)
-		},
-		ErrorDetail: errorDetail,
-		HTTPClient:  cloud.NewHTTPClient(transport),
-		Backoff:     cfg.backoff,
-	})
-	_, apiKey := auth.(cloud.BasicAuth)
-	return &Client{req: req, pageSize: cfg.PageSize, now: time.Now, renew: renew, apiKey: apiKey}, nil
+	requester := func(auth cloud.Authorizer) *cloud.Requester {
+		return cloud.NewRequester(cloud.RequesterConfig{
+			Endpoint: endpoint,
+			Auth:     auth,
+			Budget:   cfg.Budget,
+			Figures: func(h http.Header, now time.Time) cloud.Figures {
+				// Confluent's X-RateLimit-Reset counts seconds from now, not an epoch.
+				return cloud.ParseXRateLimit(h, cloud.ResetRelativeSeconds, now)
+			},
+			ErrorDetail: errorDetail,
+			HTTPClient:  cloud.NewHTTPClient(transport),
+			Backoff:     cfg.backoff,
+		})
+	}
+	c := &Client{req: requester(a.organizations), pageSize: cfg.PageSize, now: time.Now, renew: a.renew}
+	if a.clusters != nil {
+		c.clusters = requester(a.clusters)
+	}
+	_, c.apiKey = a.organizations.(cloud.BasicAuth)
+	return c, nil
 }
 
 // OrganizationsPage returns one page of partner/v2 organizations. With an API key it
@@ -129,11 +149,11 @@ func (c *Client) OrganizationsPage(ctx context.Context, cursor string) (cloud.Pa
 	if err != nil {
 		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", err)
 	}
-	body, err := c.get(ctx, target)
+	body, err := c.get(ctx, c.req, target)
 	if err != nil {
 		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", err)
 	}
-	page, err := decodeOrganizationsPage(body, c.req.Endpoint(), c.now())
+	page, err := decodeOrganizationsPage(body, c.firstPage(organizationsPath, url.Values{}), c.now())
 	if err != nil {
 		return cloud.Page[cloud.Organization]{}, fmt.Errorf("list organizations: %w", err)
 	}
@@ -145,15 +165,19 @@ func (c *Client) ConnectClustersPage(ctx context.Context, environment, cursor st
 	if environment == "" {
 		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters: %w: an environment is required", cloud.ErrBadRequest)
 	}
-	target, err := c.target(cursor, connectClustersPath, url.Values{"environment": {environment}})
+	if c.clusters == nil {
+		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters: %w", errNoIdentityPool)
+	}
+	query := url.Values{environmentParam: {environment}}
+	target, err := c.target(cursor, connectClustersPath, query)
 	if err != nil {
 		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
 	}
-	body, err := c.get(ctx, target)
+	body, err := c.get(ctx, c.clusters, target)
 	if err != nil {
 		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
 	}
-	page, err := decodeConnectClustersPage(body, c.req.Endpoint())
+	page, err := decodeConnectClustersPage(body, c.firstPage(connectClustersPath, query))
 	if err != nil {
 		return cloud.Page[cloud.ConnectCluster]{}, fmt.Errorf("list connect clusters of %s: %w", environment, err)
 	}
@@ -165,57 +189,42 @@ func (c *Client) ConnectClustersPage(ctx context.Context, environment, cursor st
 	return page, nil
 }
 
-// target is the first page's URL, or the cursor: a metadata.next link that was checked
-// when its page was decoded, and is checked again because cursors outlive clients.
-// Confluent's next links may carry page_token alone, although usm/v1 requires
-// environment and page_size defaults to 10: a link that lacks a parameter of query or
-// page_size gets ours, one that names another value of query is refused, and the rest
-// of the link is kept as given.
+// target is the first page's URL, or the page a cursor names on it. Confluent's next
+// links may carry page_token alone, although usm/v1 requires environment and page_size
+// defaults to 10: the page is always asked for with the list's own query, at the
+// link's page_token (and page_size, when it names one). A cursor is read again
+// because cursors outlive clients.
 func (c *Client) target(cursor, path string, query url.Values) (string, error) {
+	first := c.firstPage(path, query)
 	if cursor == "" {
-		u := c.req.Endpoint().JoinPath(path)
-		query.Set("page_size", strconv.Itoa(c.pageSize))
-		u.RawQuery = query.Encode()
-		return u.String(), nil
+		return first.String(), nil
 	}
-	next, err := cloud.ResolveNext(c.req.Endpoint(), cursor)
-	if err != nil {
-		return "", err
+	return cloud.NextOnList(first, cursor, pageCursor)
+}
+
+// pageCursor names the parameters of a next link that carry the place in a list. A
+// link naming another environment would list someone else's connect clusters.
+var pageCursor = cloud.Cursor{Key: "page_token", Extra: []string{"page_size"}, Same: []string{environmentParam}}
+
+// environmentParam is usm/v1's required query parameter naming the environment.
+const environmentParam = "environment"
+
+func (c *Client) firstPage(path string, query url.Values) *url.URL {
+	u := c.req.Endpoint().JoinPath(path)
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
 	}
-	u, err := url.Parse(next)
-	if err != nil {
-		return "", fmt.Errorf("%w: next link does not parse", cloud.ErrUnsafe)
-	}
-	// The token is opaque: a part of the query that does not parse (a ";", a stray
-	// "%") is left as the server sent it; only the keys we need are read.
-	have, _ := url.ParseQuery(u.RawQuery)
-	add := url.Values{}
-	for k, want := range query {
-		got, ok := have[k]
-		switch {
-		case !ok:
-			add[k] = want
-		case !slices.Equal(slices.Compact(slices.Clone(got)), want):
-			return "", fmt.Errorf("%w: next link asks for %s %q, not %q", cloud.ErrUnsafe, k, strings.Join(got, ","), strings.Join(want, ","))
-		}
-	}
-	if !have.Has("page_size") {
-		add.Set("page_size", strconv.Itoa(c.pageSize))
-	}
-	if len(add) > 0 {
-		if u.RawQuery != "" {
-			u.RawQuery += "&"
-		}
-		u.RawQuery += add.Encode()
-	}
-	return u.String(), nil
+	q.Set("page_size", strconv.Itoa(c.pageSize))
+	u.RawQuery = q.Encode()
+	return u
 }
 
 // get returns the raw body so decoding stays a pure, fuzzable function; the Requester
 // still checks that it is JSON, and retries when it is not.
-func (c *Client) get(ctx context.Context, target string) ([]byte, error) {
+func (c *Client) get(ctx context.Context, req *cloud.Requester, target string) ([]byte, error) {
 	var raw json.RawMessage
-	if err := c.req.GetJSON(ctx, target, &raw); err != nil {
+	if err := req.GetJSON(ctx, target, &raw); err != nil {
 		if c.renew != nil && errors.Is(err, cloud.ErrUnauthorized) {
 			c.renew()
 		}

@@ -2,6 +2,7 @@ package confluent
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -54,11 +55,11 @@ type connectCluster struct {
 // change when the clock passes deleted_at.
 const rawStateDeleted = "deleted"
 
-// decodeOrganizationsPage decodes one partner/v2 page read from endpoint; now decides
-// whether a deleted_at lies ahead (Deleting) or behind (Deleted).
-func decodeOrganizationsPage(body []byte, endpoint *url.URL, now time.Time) (cloud.Page[cloud.Organization], error) {
+// decodeOrganizationsPage decodes one partner/v2 page of the list whose first page is
+// first; now decides whether a deleted_at lies ahead (Deleting) or behind (Deleted).
+func decodeOrganizationsPage(body []byte, first *url.URL, now time.Time) (cloud.Page[cloud.Organization], error) {
 	var l list[organization]
-	next, err := decodeList(body, endpoint, &l)
+	next, err := decodeList(body, first, &l)
 	if err != nil {
 		return cloud.Page[cloud.Organization]{}, err
 	}
@@ -96,10 +97,10 @@ func (o organization) toCloud(now time.Time) cloud.Organization {
 	return out
 }
 
-// decodeConnectClustersPage decodes one usm/v1 page read from endpoint.
-func decodeConnectClustersPage(body []byte, endpoint *url.URL) (cloud.Page[cloud.ConnectCluster], error) {
+// decodeConnectClustersPage decodes one usm/v1 page of the list whose first page is first.
+func decodeConnectClustersPage(body []byte, first *url.URL) (cloud.Page[cloud.ConnectCluster], error) {
 	var l list[connectCluster]
-	next, err := decodeList(body, endpoint, &l)
+	next, err := decodeList(body, first, &l)
 	if err != nil {
 		return cloud.Page[cloud.ConnectCluster]{}, err
 	}
@@ -122,8 +123,8 @@ func decodeConnectClustersPage(body []byte, endpoint *url.URL) (cloud.Page[cloud
 	return cloud.Page[cloud.ConnectCluster]{Items: items, Next: next, Total: l.Metadata.TotalSize}, nil
 }
 
-// decodeList fills l and returns its next link, checked against endpoint's origin.
-func decodeList[T any](body []byte, endpoint *url.URL, l *list[T]) (string, error) {
+// decodeList fills l and returns the request for the page its next link names.
+func decodeList[T any](body []byte, first *url.URL, l *list[T]) (string, error) {
 	if err := json.Unmarshal(body, l); err != nil {
 		return "", cloud.Malformed("%v", err)
 	}
@@ -133,7 +134,7 @@ func decodeList[T any](body []byte, endpoint *url.URL, l *list[T]) (string, erro
 	if l.Metadata.Next == nil || *l.Metadata.Next == "" {
 		return "", nil
 	}
-	return cloud.ResolveNext(endpoint, *l.Metadata.Next)
+	return cloud.NextOnList(first, *l.Metadata.Next, pageCursor)
 }
 
 // errorDetail reads Confluent's {"errors":[{code,title,detail}]} into a code and a
@@ -144,6 +145,10 @@ func errorDetail(body []byte) (code, message string) {
 			Code   string `json:"code"`
 			Title  string `json:"title"`
 			Detail string `json:"detail"`
+			// Some Confluent APIs give each item a numeric error_code and a message
+			// instead of (or beside) code, title and detail.
+			ErrorCode any    `json:"error_code"`
+			Message   string `json:"message"`
 		} `json:"errors"`
 	}
 	if json.Unmarshal(body, &f) != nil || len(f.Errors) == 0 {
@@ -154,11 +159,16 @@ func errorDetail(body []byte) (code, message string) {
 		if code == "" {
 			code = e.Code
 		}
+		if code == "" && e.ErrorCode != nil {
+			code = fmt.Sprint(e.ErrorCode)
+		}
 		switch {
 		case e.Title != "" && e.Detail != "":
 			parts = append(parts, e.Title+": "+e.Detail)
 		case e.Title != "" || e.Detail != "":
 			parts = append(parts, e.Title+e.Detail)
+		case e.Message != "":
+			parts = append(parts, e.Message)
 		}
 	}
 	return code, cloud.TruncateMessage(strings.Join(parts, "; "))

@@ -44,11 +44,12 @@ func TestOrganizationsPage(t *testing.T) {
 			ResourceName: "crn://confluent.cloud/organization=org-leaving", CreatedAt: created, UpdatedAt: created,
 			DeletedAt: time.Date(2999, 1, 2, 15, 4, 5, 0, time.UTC),
 		}},
-		Next:  srv.URL + "/partner/v2/organizations?page_token=UvmDWOB1iwfAIBPj6EYb",
+		// The list's own query, at the link's page_token.
 		Total: 123, // metadata.total_size
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			want.Next = srv.URL + "/partner/v2/organizations?" + tt.wantQuery + "&page_token=UvmDWOB1iwfAIBPj6EYb"
 			before := len(srv.Seen())
 			got, err := newClient(t, srv.URL, tt.edit).OrganizationsPage(context.Background(), "")
 			if err != nil {
@@ -81,7 +82,7 @@ func TestConnectClustersPage(t *testing.T) {
 			ConfluentPlatformClusterID: "connect-group-xyz123", KafkaClusterID: "4k0R9d1GTS5tI9f4Y2xZ0Q",
 			USMKafkaClusterID: "usmkc-00000", Cloud: "AWS", Region: "us-east-1",
 		}},
-		Next: srv.URL + "/usm/v1/connect-clusters?page_token=UvmDWOB1iwfAIBPj6EYb",
+		Next: srv.URL + "/usm/v1/connect-clusters?environment=env-00000&page_size=100&page_token=UvmDWOB1iwfAIBPj6EYb",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("page (-want +got):\n%s", diff)
@@ -109,9 +110,9 @@ func TestDecodeRejects(t *testing.T) {
 		{name: "null data", body: `{"data":null}`, want: cloud.ErrTransient},
 		{name: "item without id", body: `{"data":[{"name":"x"}]}`, want: cloud.ErrTransient},
 		{name: "bad timestamp", body: `{"data":[{"id":"a","metadata":{"created_at":"yesterday"}}]}`, want: cloud.ErrTransient},
-		{name: "next on another host", body: `{"data":[],"metadata":{"next":"https://evil.example/x"}}`, want: cloud.ErrUnsafe},
-		{name: "next downgraded to http", body: `{"data":[],"metadata":{"next":"http://api.confluent.cloud/x"}}`, want: cloud.ErrUnsafe},
-		{name: "next with user info", body: `{"data":[],"metadata":{"next":"https://u:p@api.confluent.cloud/x"}}`, want: cloud.ErrUnsafe},
+		{name: "next without a page_token", body: `{"data":[],"metadata":{"next":"https://api.confluent.cloud/x?page_size=10"}}`, want: cloud.ErrUnsafe},
+		{name: "next with an empty page_token", body: `{"data":[],"metadata":{"next":"https://api.confluent.cloud/x?page_token="}}`, want: cloud.ErrUnsafe},
+		{name: "next that does not parse", body: `{"data":[],"metadata":{"next":"https://api.confluent.cloud/%zz?page_token=t"}}`, want: cloud.ErrUnsafe},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,6 +135,10 @@ func TestErrorDetail(t *testing.T) {
 		{name: "two errors", body: []byte(`{"errors":[{"code":"a","title":"A"},{"code":"b","detail":"B"}]}`),
 			wantCode: "a", wantMsg: "A; B"},
 		{name: "not JSON", body: []byte(`<html>bad gateway</html>`)},
+		{name: "error_code and message items", body: []byte(`{"errors":[{"error_code":40301,"message":"Request is not authorized"}]}`),
+			wantCode: "40301", wantMsg: "Request is not authorized"},
+		{name: "a string error_code beside a title", body: []byte(`{"errors":[{"error_code":"quota_exceeded","title":"Quota","detail":"over","message":"ignored"}]}`),
+			wantCode: "quota_exceeded", wantMsg: "Quota: over"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
