@@ -58,7 +58,8 @@ func (r *CloudAccountReconciler) failed(acct *v1alpha1.CloudAccount, session *sy
 // foreign next link, a looping token or an absurd listing (ErrUnsafe) will not fix
 // itself in seconds either; retrying from page one at once would only repeat it.
 func stopsSession(err error) bool {
-	for _, kind := range []error{cloud.ErrUnauthorized, cloud.ErrForbidden, cloud.ErrBadRequest, cloud.ErrNotFound, cloud.ErrUnsafe, errNotLent} {
+	for _, kind := range []error{cloud.ErrUnauthorized, cloud.ErrForbidden, cloud.ErrBadRequest, cloud.ErrNotFound, cloud.ErrUnsafe, errNotLent,
+		cloud.ErrOriginNotAllowed} {
 		if errors.Is(err, kind) {
 			return true
 		}
@@ -71,6 +72,8 @@ func failureReason(err error) string {
 	switch {
 	case errors.Is(err, errNotLent):
 		return v1alpha1.ReasonCredentialsNotLent
+	case errors.Is(err, cloud.ErrOriginNotAllowed):
+		return v1alpha1.ReasonOriginNotAllowed
 	case errors.Is(err, cloud.ErrUnauthorized):
 		return v1alpha1.ReasonUnauthorized
 	case errors.Is(err, cloud.ErrForbidden):
@@ -86,6 +89,9 @@ func failureReason(err error) string {
 func setupReason(err error) string {
 	if errors.Is(err, cloud.ErrCredentials) {
 		return v1alpha1.ReasonCredentialsNotFound
+	}
+	if errors.Is(err, cloud.ErrOriginNotAllowed) {
+		return v1alpha1.ReasonOriginNotAllowed
 	}
 	return v1alpha1.ReasonInvalidConfiguration
 }

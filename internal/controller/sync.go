@@ -54,7 +54,7 @@ func (r *CloudAccountReconciler) decide(ctx context.Context, acct *v1alpha1.Clou
 		state.recordSecret("") // so the consent, when given, counts as a change
 		return nil, r.stalled(acct, v1alpha1.ReasonCredentialsNotLent, err), nil
 	}
-	secretVersion := dataHash(secret.Data)
+	secretVersion := credentialsVersion(secret)
 	if s := state.session; s != nil && s.resumable(acct, secretVersion) {
 		return s, ctrl.Result{}, nil
 	}
@@ -66,7 +66,7 @@ func (r *CloudAccountReconciler) decide(ctx context.Context, acct *v1alpha1.Clou
 		return nil, ctrl.Result{}, err
 	}
 	state.recordSecret(secretVersion)
-	provider, err := state.providerFor(acct, secret.Data, secretVersion, r.NewProvider)
+	provider, err := state.providerFor(acct, secret, secretVersion, r.NewProvider)
 	if err != nil {
 		return nil, r.stalled(acct, setupReason(err), err), nil
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -83,6 +84,8 @@ type Client struct {
 	subPrefix     string // nextLinks must stay under this path
 	budget        *cloud.Budget
 	arm           *arm.Client
+	// tokenRefused is the origin guard's refusal of a token request, if any.
+	tokenRefused *atomic.Pointer[cloud.OriginError]
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -131,7 +134,8 @@ func newClient(cfg Config, retry policy.RetryOptions) (*Client, error) {
 		budget = cloud.NewBudget()
 	}
 	transport := noRedirects(cfg.Transport)
-	cred, err := credential(cfg, authority, transport)
+	tokenRefused := &atomic.Pointer[cloud.OriginError]{}
+	cred, err := credential(cfg, authority, refusalMemo{next: transport, refused: tokenRefused})
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +145,7 @@ func newClient(cfg Config, retry policy.RetryOptions) (*Client, error) {
 	if rg != "" {
 		firstPath = subPrefix + "resourceGroups/" + url.PathEscape(rg) + "/providers/Microsoft.Confluent/organizations"
 	}
-	c := &Client{endpoint: endpoint, subscription: sub, resourceGroup: rg, firstPath: firstPath, subPrefix: subPrefix, budget: budget}
+	c := &Client{endpoint: endpoint, subscription: sub, resourceGroup: rg, firstPath: firstPath, subPrefix: subPrefix, budget: budget, tokenRefused: tokenRefused}
 
 	base := strings.TrimSuffix(endpoint.String(), "/")
 	opts := &arm.ClientOptions{
@@ -363,4 +367,20 @@ func noRedirects(t policy.Transporter) policy.Transporter {
 	default:
 		return t
 	}
+}
+
+// refusalMemo carries token requests and remembers the origin guard's refusal of one:
+// azidentity keeps only the text of the errors it wraps, and a refused authority must
+// stall the account, not be retried as an unreachable one.
+type refusalMemo struct {
+	next    policy.Transporter
+	refused *atomic.Pointer[cloud.OriginError]
+}
+
+func (m refusalMemo) Do(req *http.Request) (*http.Response, error) {
+	resp, err := m.next.Do(req)
+	if oe, ok := cloud.AsOriginError(err); ok {
+		m.refused.Store(oe)
+	}
+	return resp, err
 }
