@@ -36,6 +36,8 @@ type mirrorWriter struct {
 	acct     *v1alpha1.CloudAccount
 	// plan, in Plan mode, receives what would be written; nothing is.
 	plan *planTally
+	// ceiling limits the creates (nil: none).
+	ceiling *mirrorCeiling
 }
 
 // desiredOrganization is the mirror of one remote organization, status included.
@@ -189,6 +191,8 @@ func (w *mirrorWriter) preview(ctx context.Context, desired v1alpha1.Mirror) err
 	}
 	err = w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
 	switch {
+	case apierrors.IsNotFound(err) && !w.ceiling.admit():
+		return errCeilingReached
 	case apierrors.IsNotFound(err):
 		w.plan.create(desired.GetName())
 		return nil
@@ -214,7 +218,7 @@ func (w *mirrorWriter) existing(ctx context.Context, desired v1alpha1.Mirror) (v
 	}
 	err = w.client.Get(ctx, key, existing)
 	if apierrors.IsNotFound(err) {
-		err = w.create(ctx, desired)
+		err = w.createWithin(ctx, desired)
 		if !apierrors.IsAlreadyExists(err) {
 			return nil, err
 		}

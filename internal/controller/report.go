@@ -160,12 +160,15 @@ func (r *CloudAccountReconciler) completed(acct *v1alpha1.CloudAccount, session 
 	switch {
 	case outcome.heldBack != "":
 		setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonPruneHeldBack, outcome.heldBack)
+	case ceilingMessage(acct, session) != "":
+		setCondition(acct, v1alpha1.ConditionReady, false, v1alpha1.ReasonMirrorCeilingReached, ceilingMessage(acct, session)+"; "+syncedMessage(session, outcome))
 	case len(session.shortfalls) > 0:
 		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonListingShort, syncedMessage(session, outcome))
 	default:
 		setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonSynced, syncedMessage(session, outcome))
 	}
 	r.reportListing(acct, session)
+	r.reportCeiling(acct, session)
 	setCondition(acct, v1alpha1.ConditionRateLimited, false, v1alpha1.ReasonNotRateLimited, "")
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionReconciling)
 	meta.RemoveStatusCondition(&acct.Status.Conditions, v1alpha1.ConditionStalled)
@@ -261,6 +264,9 @@ func (r *CloudAccountReconciler) planned(acct *v1alpha1.CloudAccount, session *s
 	msg := fmt.Sprintf("plan: a sync would create %d, update %d and delete %d mirrors", p.creates.count, p.updates.count, p.deletes.count)
 	if p.heldBack {
 		msg += "; the prune guard would hold the deletes back (" + outcome.heldBack + ")"
+	}
+	if capped := ceilingMessage(acct, session); capped != "" {
+		msg += "; " + capped
 	}
 	msg += listingNotes(session, outcome) + "; nothing was written: set spec.mode to Sync to apply"
 	setCondition(acct, v1alpha1.ConditionReady, true, v1alpha1.ReasonPlanned, msg)

@@ -40,6 +40,10 @@ type syncSession struct {
 	listed map[string]map[string]v1alpha1.ProvisioningState
 	// skipped holds the remote items the API server refused to store.
 	skipped *skippedItems
+	// ceiling hands out the creates spec.maxMirrors still allows; capped holds the
+	// items it left without a mirror.
+	ceiling *mirrorCeiling
+	capped  *skippedItems
 	// interrupted says a list was paused part-way (a rate-limit wait or a failure
 	// after its first page): pages read before and after the pause may not line up.
 	interrupted bool
@@ -81,6 +85,7 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 		syncRequest: syncRequest(acct),
 		listed:      map[string]map[string]v1alpha1.ProvisioningState{kindOrganization: {}, kindConnectCluster: {}},
 		skipped:     &skippedItems{},
+		capped:      &skippedItems{},
 	}
 	if acct.Spec.Mode == v1alpha1.ModePlan {
 		s.plan = &planTally{}
@@ -132,6 +137,7 @@ func (s *syncSession) resumable(acct *v1alpha1.CloudAccount, secretVersion strin
 // run lists and writes page by page until every list is done or one fails. A failure
 // after a list's first page marks the session interrupted: it resumes there later.
 func (s *syncSession) run(ctx context.Context, w *mirrorWriter) error {
+	w.ceiling = s.ceiling
 	for _, l := range s.lists {
 		for !l.done() {
 			if s.lent != nil {
@@ -213,6 +219,10 @@ func (s *syncSession) writePage(ctx context.Context, w *mirrorWriter, seen map[s
 // object holds, skips that item: one bad item must not stop the account's sync.
 func (s *syncSession) write(ctx context.Context, w *mirrorWriter, m v1alpha1.Mirror) error {
 	err := w.ensure(ctx, m)
+	if errors.Is(err, errCeilingReached) {
+		s.capped.add(w.kindOf(m), m.GetName())
+		return nil
+	}
 	if err == nil || (!apierrors.IsInvalid(err) && !errors.Is(err, errNameTaken)) {
 		return err
 	}
@@ -225,7 +235,8 @@ func (s *syncSession) write(ctx context.Context, w *mirrorWriter, m v1alpha1.Mir
 // mirrored counts the mirrors the listing produced, skipped items left out.
 func (s *syncSession) mirrored() (organizations, connectClusters int32) {
 	orgs, ccs := s.skipped.counts()
-	return int32(len(s.listed[kindOrganization]) - orgs), int32(len(s.listed[kindConnectCluster]) - ccs)
+	cappedOrgs, cappedCCs := s.capped.counts()
+	return int32(len(s.listed[kindOrganization]) - orgs - cappedOrgs), int32(len(s.listed[kindConnectCluster]) - ccs - cappedCCs)
 }
 
 // states counts the mirrors the listing produced by kind and provisioning state,
@@ -235,7 +246,7 @@ func (s *syncSession) states() map[string]map[v1alpha1.ProvisioningState]int {
 	for kind, names := range s.listed {
 		counts[kind] = map[v1alpha1.ProvisioningState]int{}
 		for name, state := range names {
-			if !s.skipped.has(name) {
+			if !s.skipped.has(name) && !s.capped.has(name) {
 				counts[kind][state]++
 			}
 		}

@@ -74,6 +74,10 @@ func (r *CloudAccountReconciler) decide(ctx context.Context, acct *v1alpha1.Clou
 		return nil, r.stalled(acct, v1alpha1.ReasonInvalidConfiguration, err), nil
 	}
 	state.session.lent = r.stillLent(acct)
+	if state.session.ceiling, err = r.ceilingFor(ctx, acct); err != nil {
+		state.endSession()
+		return nil, ctrl.Result{}, err
+	}
 	beginSession(acct)
 	logf.FromContext(ctx).V(1).Info("sync started", "lists", len(state.session.lists))
 	return state.session, ctrl.Result{}, nil

@@ -379,6 +379,7 @@ metadata:
   namespace: %[2]s
   annotations:
     cloud.orgsync.io/accounts: %[1]s
+    cloud.orgsync.io/origins: %[6]s
 stringData:
   %[3]s
 ---
@@ -391,7 +392,7 @@ spec:
   credentialsSecretRef:
     name: %[1]s-credentials
   %[5]s
-`, name, namespace, secret, provider, spec)
+`, name, namespace, secret, provider, spec, url)
 }
 
 func (e *e2e) account(t *testing.T, name string) (*v1alpha1.CloudAccount, error) {
