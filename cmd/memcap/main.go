@@ -39,11 +39,12 @@ func main() {
 	outDir := flag.String("out", "bin/memcap", "where logs and the kubeconfig go")
 	orgs := flag.Int("organizations", 150000, "Confluent organizations listed to the big account")
 	limit := flag.Int64("limit", 512<<20, "the memory cgroup's limit in bytes")
+	maxMirrors := flag.Int("max-mirrors", 0, "the big account's spec.maxMirrors (0: the default), for a quick try at a small size")
 	timeout := flag.Duration("timeout", 40*time.Minute, "give up after this long")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	if err := run(ctx, *binary, *crdDir, *outDir, *orgs, *limit); err != nil {
+	if err := run(ctx, *binary, *crdDir, *outDir, *orgs, *limit, int32(*maxMirrors)); err != nil {
 		fmt.Fprintln(os.Stderr, "memcap:", err)
 		os.Exit(1)
 	}
@@ -53,7 +54,7 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s memcap: %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-func run(ctx context.Context, binary, crdDir, outDir string, orgs int, limit int64) error {
+func run(ctx context.Context, binary, crdDir, outDir string, orgs int, limit int64, maxMirrors int32) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
 	}
@@ -93,7 +94,10 @@ func run(ctx context.Context, binary, crdDir, outDir string, orgs int, limit int
 	start := time.Now()
 	big, small := "big-confluent", "small-cf"
 	spec, creds := devenv.AccountSpec(sim, v1alpha1.ProviderConfluentCloud)
-	spec.ConfluentCloud.ConnectClusters = nil // organizations only; maxMirrors left at its default
+	spec.ConfluentCloud.ConnectClusters = nil // organizations only
+	if maxMirrors > 0 {
+		spec.MaxMirrors = &maxMirrors
+	}
 	if err := env.CreateAccount(ctx, big, spec, creds); err != nil {
 		return err
 	}
