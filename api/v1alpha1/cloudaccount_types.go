@@ -88,7 +88,7 @@ type CloudAccountSpec struct {
 	// +default=25000
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000
-	MaxMirrors *int32 `json:"maxMirrors,omitempty"`
+	MaxMirrors int32 `json:"maxMirrors,omitempty"`
 
 	// mode is Sync (the default: mirror what the remote lists hold) or Plan: list as
 	// usual, write no mirror, and show in status.plan what a sync would do. Switching

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/utils/ptr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -117,7 +116,7 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 	for _, a := range accounts {
 		spec, creds := devenv.AccountSpec(sim, a.provider)
 		// The bench measures mirrors, not the ceiling: room for every one of them.
-		spec.MaxMirrors = ptr.To(int32(n))
+		spec.MaxMirrors = int32(n)
 		if err := env.CreateAccount(ctx, a.name, spec, creds); err != nil {
 			return nil, err
 		}

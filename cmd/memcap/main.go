@@ -96,7 +96,7 @@ func run(ctx context.Context, binary, crdDir, outDir string, orgs int, limit int
 	spec, creds := devenv.AccountSpec(sim, v1alpha1.ProviderConfluentCloud)
 	spec.ConfluentCloud.ConnectClusters = nil // organizations only
 	if maxMirrors > 0 {
-		spec.MaxMirrors = &maxMirrors
+		spec.MaxMirrors = maxMirrors
 	}
 	if err := env.CreateAccount(ctx, big, spec, creds); err != nil {
 		return err
@@ -109,8 +109,7 @@ func run(ctx context.Context, binary, crdDir, outDir string, orgs int, limit int
 		return fmt.Errorf("small account: %w", err)
 	}
 	progress("small account synced after %s", time.Since(start).Round(time.Second))
-	bigAcct, err := waitSyncedOrDead(ctx, env, big, "", mgr)
-	if err != nil {
+	if _, err := waitSyncedOrDead(ctx, env, big, "", mgr); err != nil {
 		return err
 	}
 	firstSync := time.Since(start)
@@ -122,7 +121,8 @@ func run(ctx context.Context, binary, crdDir, outDir string, orgs int, limit int
 		return err
 	}
 	resync := time.Now()
-	if bigAcct, err = waitSyncedOrDead(ctx, env, big, token, mgr); err != nil {
+	bigAcct, err := waitSyncedOrDead(ctx, env, big, token, mgr)
+	if err != nil {
 		return err
 	}
 	resyncTook := time.Since(resync)

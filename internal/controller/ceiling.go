@@ -33,8 +33,8 @@ type mirrorCeiling struct {
 
 // maxMirrors is the account's ceiling.
 func maxMirrors(acct *v1alpha1.CloudAccount) int {
-	if acct.Spec.MaxMirrors != nil && *acct.Spec.MaxMirrors > 0 {
-		return int(*acct.Spec.MaxMirrors)
+	if acct.Spec.MaxMirrors > 0 {
+		return int(acct.Spec.MaxMirrors)
 	}
 	return defaultMaxMirrors
 }

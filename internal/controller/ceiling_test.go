@@ -5,7 +5,6 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/utils/ptr"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/metrics"
@@ -23,7 +22,7 @@ var _ = Describe("The mirror ceiling per account", func() {
 		Expect(remote).To(BeNumerically(">", ceiling))
 		acct := createAccount(pc, sim, pc.secret, func(s *v1alpha1.CloudAccountSpec) {
 			s.ConfluentCloud.ConnectClusters = nil
-			s.MaxMirrors = ptr.To[int32](ceiling)
+			s.MaxMirrors = ceiling
 		})
 		defer deleteAccount(acct)
 		other := createAccount(cloudFoundryCase(), sim, cloudFoundryCase().secret, nil)
@@ -51,7 +50,7 @@ var _ = Describe("The mirror ceiling per account", func() {
 		Expect(meta.FindStatusCondition(capped.Status.Conditions, v1alpha1.ConditionReady).Reason).To(Equal(v1alpha1.ReasonMirrorCeilingReached))
 
 		// Raised: everything is mirrored and the account says Synced again.
-		patchAccount(acct.Name, func(a *v1alpha1.CloudAccount) { a.Spec.MaxMirrors = ptr.To[int32](1000) })
+		patchAccount(acct.Name, func(a *v1alpha1.CloudAccount) { a.Spec.MaxMirrors = 1000 })
 		Eventually(func() string {
 			return meta.FindStatusCondition(getAccount(acct.Name).Status.Conditions, v1alpha1.ConditionReady).Reason
 		}).Should(Equal(v1alpha1.ReasonSynced))
