@@ -4,7 +4,10 @@ package main
 
 import (
 	"flag"
+	"math"
 	"os"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -20,6 +23,15 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+
+	// The Go heap's soft limit follows the container's memory limit (90% of the cgroup's),
+	// so that near the limit the collector works harder instead of the kernel killing the
+	// pod. GOMEMLIMIT, when set, wins; AUTOMEMLIMIT=off turns this off.
+	if limit, err := memlimit.Set(); err != nil {
+		log.Error(err, "could not read the container's memory limit; the Go heap has no soft limit")
+	} else if limit < math.MaxInt64 {
+		log.Info("Go soft memory limit set", "bytes", limit)
+	}
 
 	if flags.Namespace == "" {
 		flags.Namespace = podNamespace()

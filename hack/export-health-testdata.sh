@@ -50,7 +50,8 @@ export_obj cloudaccount "$second" "$acc/new_generation.yaml"
 cf_api="$(kubectl get cloudaccounts -o jsonpath='{range .items[?(@.spec.provider=="CloudFoundry")]}{.spec.cloudFoundry.apiURL}{end}')"
 kubectl -n "$ns" create secret generic health-wrong-password --from-literal=username=nobody --from-literal=password=wrong \
   --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n "$ns" annotate secret health-wrong-password --overwrite cloud.orgsync.io/accounts=cf-unauthorized >/dev/null
+kubectl -n "$ns" annotate secret health-wrong-password --overwrite cloud.orgsync.io/accounts=cf-unauthorized \
+  cloud.orgsync.io/origins="$cf_api" >/dev/null
 for spec in "cf-unauthorized health-wrong-password" "cf-no-secret health-missing-secret"; do
   set -- $spec
   kubectl apply -f - >/dev/null <<YAML
@@ -93,7 +94,8 @@ kubectl delete cloudaccount cf-not-lent --wait=false >/dev/null
 cf_secret="$(kubectl get cloudaccounts -o jsonpath='{range .items[?(@.spec.provider=="CloudFoundry")]}{.spec.credentialsSecretRef.name}{end}')"
 kubectl -n "$ns" get secret "$cf_secret" -o go-template='{{range $k, $v := .data}}{{$k}}={{$v | base64decode}}{{"\n"}}{{end}}' |
   kubectl -n "$ns" create secret generic health-plan --from-env-file=/dev/stdin --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n "$ns" annotate secret health-plan --overwrite cloud.orgsync.io/accounts=cf-plan >/dev/null
+kubectl -n "$ns" annotate secret health-plan --overwrite cloud.orgsync.io/accounts=cf-plan \
+  cloud.orgsync.io/origins="$cf_api" >/dev/null
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: cloud.orgsync.io/v1alpha1
 kind: CloudAccount

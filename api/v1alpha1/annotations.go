@@ -28,3 +28,14 @@ const AnnotationSyncRequestedAt = "cloud.orgsync.io/sync-requested-at"
 // credentials to a host of their choosing. An account the Secret does not name stalls
 // with reason CredentialsNotLent and nothing is sent.
 const AnnotationAccounts = "cloud.orgsync.io/accounts"
+
+// AnnotationOrigins on a credentials Secret lists, separated by commas or white space,
+// where its credentials may be sent: origins (https://host[:port]) or URL prefixes
+// (https://host[:port]/path/). Every request an account makes with the Secret, token
+// requests and discovery included, must match one before it is sent. Without the
+// annotation only the provider's documented public endpoints are allowed (Confluent
+// Cloud: https://api.confluent.cloud; Azure's public cloud: https://management.azure.com
+// and https://login.microsoftonline.com; Cloud Foundry: none). A CloudAccount names
+// its endpoints, but the Secret's owner decides where the credentials go: an account
+// pointed anywhere else stalls with reason OriginNotAllowed and nothing is sent.
+const AnnotationOrigins = "cloud.orgsync.io/origins"

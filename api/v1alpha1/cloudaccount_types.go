@@ -78,6 +78,18 @@ type CloudAccountSpec struct {
 	// +kubebuilder:validation:Maximum=100
 	MaxPrunePercent *int32 `json:"maxPrunePercent,omitempty"`
 
+	// maxMirrors caps how many mirrors (organizations and connect clusters together)
+	// this account may hold, so that one huge or hostile remote list cannot fill the
+	// operator's memory and stop every other account. A listing beyond it creates no
+	// more mirrors; existing ones are kept and updated, and the account says so
+	// (condition MirrorCeilingReached and an event). Each mirror costs the operator
+	// about 5 KiB of memory (docs/performance.md): raise the chart's memory limit with it.
+	// +optional
+	// +default=25000
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	MaxMirrors int32 `json:"maxMirrors,omitempty"`
+
 	// mode is Sync (the default: mirror what the remote lists hold) or Plan: list as
 	// usual, write no mirror, and show in status.plan what a sync would do. Switching
 	// back to Sync applies it.

@@ -80,6 +80,14 @@ const (
 	// ReasonPruneHeldBack means a listing would have deleted more mirrors than
 	// spec.maxPrunePercent allows, so nothing was pruned.
 	ReasonPruneHeldBack = "PruneHeldBack"
+	// ReasonOriginNotAllowed means a request would have sent the Secret's credentials
+	// to an origin its cloud.orgsync.io/origins annotation (or, without one, the
+	// provider's public endpoints) does not allow; nothing was sent.
+	ReasonOriginNotAllowed = "OriginNotAllowed"
+	// ReasonMirrorCeilingReached means the listing held more items than
+	// spec.maxMirrors allows: no mirror beyond it was created, existing ones are kept
+	// and updated.
+	ReasonMirrorCeilingReached = "MirrorCeilingReached"
 	// ReasonNotFoundRemotely means the remote item no longer exists.
 	ReasonNotFoundRemotely = "NotFoundRemotely"
 	// ReasonProvisioningFailed means the remote item is in a terminal unhealthy state.

@@ -79,6 +79,7 @@ var _ = Describe("CloudAccount", func() {
 			s.SyncInterval = &metav1.Duration{Duration: 5 * time.Minute}
 			s.Prune = ptr.To(true)
 			s.MaxPrunePercent = ptr.To[int32](50)
+			s.MaxMirrors = 25000
 			s.Mode = v1.ModeSync
 			return s
 		}

@@ -3,8 +3,8 @@ package cloud
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -39,9 +39,12 @@ func (t BearerToken) Authorize(_ context.Context, req *http.Request) error {
 type TokenSourceAuth struct{ Source oauth2.TokenSource }
 
 // Authorize implements Authorizer.
-func (a TokenSourceAuth) Authorize(_ context.Context, req *http.Request) error {
+func (a TokenSourceAuth) Authorize(ctx context.Context, req *http.Request) error {
 	tok, err := a.Source.Token()
 	if err != nil {
+		if _, refused := err.(*oauth2.RetrieveError); !refused {
+			logFailure(ctx, "token request", nil, err)
+		}
 		return TokenError(err)
 	}
 	tok.SetAuthHeader(req)
@@ -51,6 +54,9 @@ func (a TokenSourceAuth) Authorize(_ context.Context, req *http.Request) error {
 // TokenError classifies a failed token request without echoing anything we sent. A
 // throttled token endpoint is a rate limit like any other, not bad credentials.
 func TokenError(err error) error {
+	if oe, ok := AsOriginError(err); ok {
+		return oe
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		status := re.Response.StatusCode
@@ -65,14 +71,22 @@ func TokenError(err error) error {
 		return &APIError{Kind: kind, Status: status, Code: re.ErrorCode,
 			Message: "token request refused: " + re.ErrorDescription}
 	}
-	cause := errors.Unwrap(err) // drops oauth2's prefix; some of its errors wrap nothing
-	if cause == nil {
-		cause = err
-	}
-	return &APIError{Kind: ErrTransient, Message: fmt.Sprintf("token request failed: %v", cause)}
+	// No response: the cause is a connection failure (said without quoting it), or an
+	// answer oauth2 could not read.
+	return &APIError{Kind: ErrTransient, Message: "token request failed: " + tokenFailure(err)}
 }
 
 // OAuthContext carries the HTTP client oauth2 uses for token requests.
 func OAuthContext(client *http.Client) context.Context {
 	return context.WithValue(context.Background(), oauth2.HTTPClient, client)
+}
+
+// tokenFailure says why a token request got no usable answer: a connection failure in
+// describeFailure's words, or an answer that was not a token.
+func tokenFailure(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) || errors.Is(err, errBodyTooLarge) {
+		return describeFailure(err)
+	}
+	return "the token endpoint's answer was not a usable token"
 }

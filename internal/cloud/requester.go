@@ -142,6 +142,9 @@ func (r *Requester) once(ctx context.Context, u *url.URL, out any) (retry bool, 
 	}
 	resp, err := r.cfg.HTTPClient.Do(req)
 	if err != nil {
+		if oe, ok := AsOriginError(err); ok {
+			return false, oe
+		}
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return false, ctx.Err()
 		}
@@ -149,12 +152,14 @@ func (r *Requester) once(ctx context.Context, u *url.URL, out any) (retry bool, 
 		// whole timeout is not: trying again inline would hold the caller's worker for
 		// minutes, and the caller retries the same page later with its own backoff.
 		timedOut := ctx.Err() != nil
-		return !timedOut, &APIError{Kind: ErrTransient, Message: fmt.Sprintf("GET %s: %v", Redacted(u), errors.Unwrap(err))}
+		logFailure(ctx, "GET", u, err)
+		return !timedOut, &APIError{Kind: ErrTransient, Message: fmt.Sprintf("GET %s: %s", Redacted(u), describeFailure(err))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.cfg.MaxBodyBytes+1))
 	if err != nil { // a body cut short is retried at once; one that used up the timeout is not
-		return ctx.Err() == nil, &APIError{Kind: ErrTransient, Status: resp.StatusCode, Message: "reading the response: " + err.Error()}
+		logFailure(ctx, "reading the response", u, err)
+		return ctx.Err() == nil, &APIError{Kind: ErrTransient, Status: resp.StatusCode, Message: "reading the response: " + describeFailure(err)}
 	}
 	if int64(len(body)) > r.cfg.MaxBodyBytes {
 		return false, fmt.Errorf("%w: response from %s larger than %d bytes", ErrUnsafe, Redacted(u), r.cfg.MaxBodyBytes)

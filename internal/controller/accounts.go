@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -119,12 +120,12 @@ func waitingForCredentials(acct *v1alpha1.CloudAccount) bool {
 
 // providerFor returns the account's provider, building it with newProvider when the
 // spec or the Secret changed since the last one.
-func (st *account) providerFor(acct *v1alpha1.CloudAccount, data map[string][]byte, secretVersion string, newProvider ProviderFactory) (cloud.Provider, error) {
+func (st *account) providerFor(acct *v1alpha1.CloudAccount, secret *corev1.Secret, secretVersion string, newProvider ProviderFactory) (cloud.Provider, error) {
 	want := specVersion{generation: acct.Generation, secretVersion: secretVersion}
 	if st.provider != nil && st.providerOf == want {
 		return st.provider, nil
 	}
-	p, err := newProvider(acct, data, st.budget)
+	p, err := newProvider(acct, secret, st.budget)
 	if err != nil {
 		return nil, err
 	}

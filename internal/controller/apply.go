@@ -48,7 +48,7 @@ func (w *mirrorWriter) existing(ctx context.Context, desired v1alpha1.Mirror) (v
 	}
 	err = w.client.Get(ctx, key, existing)
 	if apierrors.IsNotFound(err) {
-		err = w.create(ctx, desired)
+		err = w.createWithin(ctx, desired)
 		if !apierrors.IsAlreadyExists(err) {
 			return nil, err
 		}

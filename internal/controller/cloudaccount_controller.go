@@ -31,10 +31,10 @@ import (
 	"github.com/orgsync/orgsync/internal/metrics"
 )
 
-// ProviderFactory builds the provider for an account from its spec and the data of
-// its credentials Secret. main.go wires in the concrete providers. Errors must not
-// quote credential values.
-type ProviderFactory func(acct *v1alpha1.CloudAccount, credentials map[string][]byte, budget *cloud.Budget) (cloud.Provider, error)
+// ProviderFactory builds the provider for an account from its spec and its credentials
+// Secret (its data, and the origins it allows). main.go wires in the concrete
+// providers. Errors must not quote credential values.
+type ProviderFactory func(acct *v1alpha1.CloudAccount, credentials *corev1.Secret, budget *cloud.Budget) (cloud.Provider, error)
 
 const (
 	defaultSyncInterval = 5 * time.Minute

@@ -531,7 +531,7 @@ func createAccountWith(pc providerCase, s *cloudsim.Server, creds map[string]str
 		v1alpha1.ProviderConfluentCloud: "ccloud", v1alpha1.ProviderAzure: "azure", v1alpha1.ProviderCloudFoundry: "cf",
 	}[pc.provider], serial.Add(1))
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-creds", Namespace: operatorNamespace,
-		Annotations: map[string]string{v1alpha1.AnnotationAccounts: name}}, StringData: creds}
+		Annotations: map[string]string{v1alpha1.AnnotationAccounts: name, v1alpha1.AnnotationOrigins: s.URL()}}, StringData: creds}
 	Expect(k8sClient.Create(suiteCtx, secret)).To(Succeed())
 	spec := pc.spec(s)
 	spec.CredentialsSecretRef = v1alpha1.SecretReference{Name: secret.Name}

@@ -72,3 +72,14 @@ func consentingAccounts(value string) []string {
 	}
 	return names
 }
+
+// credentialsVersion identifies what a provider is built from in a Secret: its data and
+// the origins it allows. Narrowing the origins rebuilds the provider at once; a change
+// to labels or to the lending list alone does not.
+func credentialsVersion(secret *corev1.Secret) string {
+	v := dataHash(secret.Data)
+	if origins, ok := secret.Annotations[v1alpha1.AnnotationOrigins]; ok {
+		v += "+" + dataHash(map[string][]byte{v1alpha1.AnnotationOrigins: []byte(origins)})
+	}
+	return v
+}

@@ -39,3 +39,24 @@ func TestLendsTo(t *testing.T) {
 		})
 	}
 }
+
+// The provider is rebuilt when the Secret's data or its allowed origins change, not
+// when its lending list or labels do.
+func TestCredentialsVersion(t *testing.T) {
+	base := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{v1alpha1.AnnotationAccounts: "a"}},
+		Data: map[string][]byte{"token": []byte("t")}}
+	v := credentialsVersion(base)
+	lent := base.DeepCopy()
+	lent.Annotations[v1alpha1.AnnotationAccounts] = "a,b"
+	lent.Labels = map[string]string{"x": "y"}
+	if credentialsVersion(lent) != v {
+		t.Error("a change to the lending list or the labels changes the version")
+	}
+	named := base.DeepCopy()
+	named.Annotations[v1alpha1.AnnotationOrigins] = "https://api.example.com"
+	narrowed := named.DeepCopy()
+	narrowed.Annotations[v1alpha1.AnnotationOrigins] = "https://api.example.com/v3/"
+	if credentialsVersion(named) == v || credentialsVersion(narrowed) == credentialsVersion(named) {
+		t.Error("a change to the allowed origins does not change the version")
+	}
+}

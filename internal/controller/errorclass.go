@@ -29,6 +29,9 @@ var errorClasses = []struct {
 	class errorClass
 }{
 	{errNotLent, errorClass{reason: v1alpha1.ReasonCredentialsNotLent, endsSession: true, setup: true}},
+	// The Secret does not allow its credentials where the account would send them;
+	// nothing was sent.
+	{cloud.ErrOriginNotAllowed, errorClass{reason: v1alpha1.ReasonOriginNotAllowed, endsSession: true, setup: true}},
 	// A missing Secret, or one without a usable key set; nothing was sent.
 	{cloud.ErrCredentials, errorClass{reason: v1alpha1.ReasonCredentialsNotFound, endsSession: true, setup: true}},
 	{cloud.ErrUnauthorized, errorClass{reason: v1alpha1.ReasonUnauthorized, endsSession: true}},

@@ -42,6 +42,8 @@ func TestClassify(t *testing.T) {
 			transient, v1alpha1.ReasonInvalidConfiguration},
 		{"a Secret without a usable key set", cloud.CredentialsErrorf("no token"),
 			errorClass{reason: v1alpha1.ReasonCredentialsNotFound, endsSession: true, setup: true}, v1alpha1.ReasonCredentialsNotFound},
+		{"an origin the Secret does not allow", fmt.Errorf("list organizations: %w", &cloud.OriginError{Origin: "https://elsewhere.example"}),
+			errorClass{reason: v1alpha1.ReasonOriginNotAllowed, endsSession: true, setup: true}, v1alpha1.ReasonOriginNotAllowed},
 		{"a Secret that does not name the account", notLent,
 			errorClass{reason: v1alpha1.ReasonCredentialsNotLent, endsSession: true, setup: true}, v1alpha1.ReasonCredentialsNotLent},
 		{"consent withdrawn mid-session, the Secret gone", fmt.Errorf("%w: %w", errNotLent, cloud.CredentialsErrorf("secret ns/creds not found")),

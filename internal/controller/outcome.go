@@ -20,6 +20,9 @@ const (
 	// outcomePruneHeldBack: a complete listing was written, but the prune guard held
 	// its deletes back.
 	outcomePruneHeldBack
+	// outcomeCeilingReached: a complete listing was written, but spec.maxMirrors left
+	// some remote items without a mirror.
+	outcomeCeilingReached
 	// outcomePlanned: a Plan-mode listing produced status.plan; nothing was written.
 	outcomePlanned
 	// outcomeStalled: retrying soon will not help (credentials, configuration).
@@ -95,10 +98,11 @@ type outcomeRow struct {
 // their verdict while a session runs or waits on a rate limit, so health does not
 // flap on a retry; Reconciling stays from a session's start until its outcome.
 var outcomeRows = map[outcomeKind]outcomeRow{
-	outcomeSynced:        {ready: isTrue, stalled: drop, reconciling: drop, rateLimited: notRateLimited},
-	outcomePruneHeldBack: {ready: isFalse, stalled: drop, reconciling: drop, rateLimited: notRateLimited, eventType: corev1.EventTypeWarning, action: actionPrune},
-	outcomePlanned:       {ready: isTrue, stalled: drop, reconciling: drop, rateLimited: notRateLimited, eventType: corev1.EventTypeNormal, action: actionPlan},
-	outcomeStalled:       {ready: isFalse, stalled: isTrue, reconciling: drop, rateLimited: noLongerRateLimited, eventType: corev1.EventTypeWarning, action: actionSync},
+	outcomeSynced:         {ready: isTrue, stalled: drop, reconciling: drop, rateLimited: notRateLimited},
+	outcomePruneHeldBack:  {ready: isFalse, stalled: drop, reconciling: drop, rateLimited: notRateLimited, eventType: corev1.EventTypeWarning, action: actionPrune},
+	outcomeCeilingReached: {ready: isFalse, stalled: drop, reconciling: drop, rateLimited: notRateLimited, eventType: corev1.EventTypeWarning, action: actionSync},
+	outcomePlanned:        {ready: isTrue, stalled: drop, reconciling: drop, rateLimited: notRateLimited, eventType: corev1.EventTypeNormal, action: actionPlan},
+	outcomeStalled:        {ready: isFalse, stalled: isTrue, reconciling: drop, rateLimited: noLongerRateLimited, eventType: corev1.EventTypeWarning, action: actionSync},
 	// The trouble now is transient: an earlier verdict on credentials or
 	// configuration (Stalled) or a rate limit no longer describes the account.
 	outcomeRetrying:    {ready: isFalse, stalled: drop, reconciling: keep, rateLimited: noLongerRateLimited, eventType: corev1.EventTypeWarning, action: actionSync},

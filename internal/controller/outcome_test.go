@@ -30,6 +30,7 @@ func TestOutcomeConditions(t *testing.T) {
 	synced := outcome{kind: outcomeSynced, reason: v1alpha1.ReasonSynced, message: "mirrored 3 organizations"}
 	short := outcome{kind: outcomeSynced, reason: v1alpha1.ReasonListingShort, message: "mirrored 2 organizations; short"}
 	heldBack := outcome{kind: outcomePruneHeldBack, reason: v1alpha1.ReasonPruneHeldBack, message: "prune held back"}
+	capped := outcome{kind: outcomeCeilingReached, reason: v1alpha1.ReasonMirrorCeilingReached, message: "mirror ceiling reached"}
 	planned := outcome{kind: outcomePlanned, reason: v1alpha1.ReasonPlanned, message: "plan: a sync would create 3"}
 	stalled := outcome{kind: outcomeStalled, reason: v1alpha1.ReasonUnauthorized, message: "401"}
 	notLent := outcome{kind: outcomeStalled, reason: v1alpha1.ReasonCredentialsNotLent, message: "not lent"}
@@ -54,6 +55,9 @@ func TestOutcomeConditions(t *testing.T) {
 		// kstatus reads Ready=False as still in progress.
 		{"prune held back after everything", everything, heldBack,
 			map[string]string{"Ready": "False/PruneHeldBack", "RateLimited": "False/NotRateLimited"}, status.InProgressStatus},
+		// Like a held-back prune: written as far as allowed, not all of it.
+		{"ceiling reached after everything", everything, capped,
+			map[string]string{"Ready": "False/MirrorCeilingReached", "RateLimited": "False/NotRateLimited"}, status.InProgressStatus},
 		{"planned after everything", everything, planned,
 			map[string]string{"Ready": "True/Planned", "RateLimited": "False/NotRateLimited"}, status.CurrentStatus},
 		{"stalled on a first sync", firstSync, stalled,

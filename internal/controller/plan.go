@@ -101,6 +101,8 @@ func (w *planWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error 
 	}
 	err = w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
 	switch {
+	case apierrors.IsNotFound(err) && !w.ceiling.admit():
+		return errCeilingReached
 	case apierrors.IsNotFound(err):
 		w.tally.create(desired.GetName())
 		return nil

@@ -40,6 +40,10 @@ type syncSession struct {
 	listed map[string]map[string]v1alpha1.ProvisioningState
 	// skipped holds the remote items the API server refused to store.
 	skipped *skippedItems
+	// ceiling hands out the creates spec.maxMirrors still allows; capped holds the
+	// items it left without a mirror.
+	ceiling *mirrorCeiling
+	capped  *skippedItems
 	// interrupted says a list was paused part-way (a rate-limit wait or a failure
 	// after its first page): pages read before and after the pause may not line up.
 	interrupted bool
@@ -82,6 +86,7 @@ func newSession(acct *v1alpha1.CloudAccount, secretVersion string, provider clou
 		listed:      map[string]map[string]v1alpha1.ProvisioningState{kindOrganization: {}, kindConnectCluster: {}},
 		skipped:     &skippedItems{},
 		plan:        &planTally{},
+		capped:      &skippedItems{},
 	}
 	listOrgs := true
 	var environments []string
@@ -201,6 +206,10 @@ func (s *syncSession) writePage(ctx context.Context, w mirrorWrites, seen map[st
 // object holds, skips that item: one bad item must not stop the account's sync.
 func (s *syncSession) write(ctx context.Context, w mirrorWrites, m v1alpha1.Mirror) error {
 	err := w.ensure(ctx, m)
+	if errors.Is(err, errCeilingReached) {
+		s.capped.add(w.kindOf(m), m.GetName())
+		return nil
+	}
 	if err == nil || (!apierrors.IsInvalid(err) && !errors.Is(err, errNameTaken)) {
 		return err
 	}
@@ -213,7 +222,8 @@ func (s *syncSession) write(ctx context.Context, w mirrorWrites, m v1alpha1.Mirr
 // mirrored counts the mirrors the listing produced, skipped items left out.
 func (s *syncSession) mirrored() (organizations, connectClusters int32) {
 	orgs, ccs := s.skipped.counts()
-	return int32(len(s.listed[kindOrganization]) - orgs), int32(len(s.listed[kindConnectCluster]) - ccs)
+	cappedOrgs, cappedCCs := s.capped.counts()
+	return int32(len(s.listed[kindOrganization]) - orgs - cappedOrgs), int32(len(s.listed[kindConnectCluster]) - ccs - cappedCCs)
 }
 
 // states counts the mirrors the listing produced by kind and provisioning state,
@@ -223,7 +233,7 @@ func (s *syncSession) states() map[string]map[v1alpha1.ProvisioningState]int {
 	for kind, names := range s.listed {
 		counts[kind] = map[v1alpha1.ProvisioningState]int{}
 		for name, state := range names {
-			if !s.skipped.has(name) {
+			if !s.skipped.has(name) && !s.capped.has(name) {
 				counts[kind][state]++
 			}
 		}

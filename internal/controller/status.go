@@ -124,9 +124,16 @@ func syncedStatus(acct *v1alpha1.CloudAccount, session *syncSession, prune prune
 		metrics.MirrorStatesOf(acct.Name, kind, counts)
 	}
 
+	capped := ceilingMessage(acct, session)
+	cappedOrgs, cappedCCs := session.capped.counts()
+	metrics.MirrorCeilingExcluded.WithLabelValues(acct.Name).Set(float64(cappedOrgs + cappedCCs))
+
 	switch {
 	case prune.heldBack != "":
 		return outcome{kind: outcomePruneHeldBack, reason: v1alpha1.ReasonPruneHeldBack, message: prune.heldBack, event: prune.heldBack}
+	case capped != "":
+		return outcome{kind: outcomeCeilingReached, reason: v1alpha1.ReasonMirrorCeilingReached,
+			message: capped + "; " + syncedMessage(session, prune), event: capped}
 	case len(session.shortfalls) > 0:
 		return outcome{kind: outcomeSynced, reason: v1alpha1.ReasonListingShort, message: syncedMessage(session, prune)}
 	}
@@ -152,6 +159,9 @@ func plannedStatus(acct *v1alpha1.CloudAccount, session *syncSession, p *planTal
 	msg := fmt.Sprintf("plan: a sync would create %d, update %d and delete %d mirrors", p.creates.count, p.updates.count, p.deletes.count)
 	if p.heldBack {
 		msg += "; the prune guard would hold the deletes back (" + prune.heldBack + ")"
+	}
+	if capped := ceilingMessage(acct, session); capped != "" {
+		msg += "; " + capped
 	}
 	msg += listingNotes(session, prune) + "; nothing was written: set spec.mode to Sync to apply"
 	return outcome{kind: outcomePlanned, reason: v1alpha1.ReasonPlanned, message: msg, event: msg}

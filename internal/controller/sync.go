@@ -50,7 +50,7 @@ func (r *CloudAccountReconciler) decide(ctx context.Context, acct *v1alpha1.Clou
 		state.recordSecret("") // so the Secret, or its consent, counts as a change when it comes
 		return nil, r.stalled(acct, classify(err), err), nil
 	}
-	secretVersion := dataHash(secret.Data)
+	secretVersion := credentialsVersion(secret)
 	session, wait, start := state.resumeOrSchedule(acct, secretVersion, now)
 	if !start {
 		return session, ctrl.Result{RequeueAfter: wait}, nil
@@ -65,7 +65,7 @@ func (r *CloudAccountReconciler) start(ctx context.Context, acct *v1alpha1.Cloud
 		return nil, ctrl.Result{}, err
 	}
 	state.recordSecret(secretVersion)
-	provider, err := state.providerFor(acct, secret.Data, secretVersion, r.NewProvider)
+	provider, err := state.providerFor(acct, secret, secretVersion, r.NewProvider)
 	if err == nil {
 		state.session, err = newSession(acct, secretVersion, provider, now)
 	}
@@ -73,6 +73,10 @@ func (r *CloudAccountReconciler) start(ctx context.Context, acct *v1alpha1.Cloud
 		return nil, r.stalled(acct, classifySetup(err), err), nil
 	}
 	state.session.lent = r.stillLent(acct)
+	if state.session.ceiling, err = r.ceilingFor(ctx, acct); err != nil {
+		state.endSession()
+		return nil, ctrl.Result{}, err
+	}
 	if o, show := progressing(acct); show {
 		r.record(acct, o)
 	}
@@ -137,7 +141,7 @@ func (r *CloudAccountReconciler) goneOrGoing(ctx context.Context, acct *v1alpha1
 // writesFor is where the session's changes go: the API server, or, in Plan mode, the
 // session's plan. A session lists for one generation, so the spec's mode is its mode.
 func (r *CloudAccountReconciler) writesFor(acct *v1alpha1.CloudAccount, session *syncSession) mirrorWrites {
-	io := mirrorIO{client: r.Client, reader: r.APIReader, scheme: r.Scheme, recorder: r.Recorder, acct: acct}
+	io := mirrorIO{client: r.Client, reader: r.APIReader, scheme: r.Scheme, recorder: r.Recorder, acct: acct, ceiling: session.ceiling}
 	if acct.Spec.Mode == v1alpha1.ModePlan {
 		return &planWriter{mirrorIO: io, tally: session.plan}
 	}

@@ -280,9 +280,10 @@ func waitNotLent(name, want string) {
 // createAccountLending creates an account named name whose Secret's consent
 // annotation is consent (none when empty).
 func createAccountLending(pc providerCase, name, consent string) *v1alpha1.CloudAccount {
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-creds", Namespace: operatorNamespace}, StringData: pc.secret}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-creds", Namespace: operatorNamespace,
+		Annotations: map[string]string{v1alpha1.AnnotationOrigins: sim.URL()}}, StringData: pc.secret}
 	if consent != "" {
-		secret.Annotations = map[string]string{v1alpha1.AnnotationAccounts: consent}
+		secret.Annotations[v1alpha1.AnnotationAccounts] = consent
 	}
 	Expect(k8sClient.Create(suiteCtx, secret)).To(Succeed())
 	spec := pc.spec(sim)

@@ -53,6 +53,8 @@ type mirrorIO struct {
 	scheme   *runtime.Scheme
 	recorder events.EventRecorder
 	acct     *v1alpha1.CloudAccount
+	// ceiling hands out the creates spec.maxMirrors still allows (nil: no limit).
+	ceiling *mirrorCeiling
 }
 
 // errNameTaken means a mirror's name is held by an object with another spec (made by

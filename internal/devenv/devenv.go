@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -179,7 +181,7 @@ func AccountSpec(sim *cloudsim.Server, provider v1alpha1.Provider) (v1alpha1.Clo
 func (e *Env) CreateAccount(ctx context.Context, name string, spec v1alpha1.CloudAccountSpec, creds map[string]string) error {
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
 		Name: name + "-credentials", Namespace: Namespace,
-		Annotations: map[string]string{v1alpha1.AnnotationAccounts: name},
+		Annotations: map[string]string{v1alpha1.AnnotationAccounts: name, v1alpha1.AnnotationOrigins: OriginsOf(spec, creds)},
 	}, StringData: creds}
 	if err := e.Client.Create(ctx, secret); err != nil {
 		return err
@@ -313,4 +315,27 @@ func writeKubeconfig(env *envtest.Environment, path string) error {
 		return err
 	}
 	return os.WriteFile(path, data, 0o600)
+}
+
+// OriginsOf is the value of the origins annotation that allows every address the
+// spec and the Secret's data name: what a Secret's owner writes for a private
+// endpoint, here the simulator's.
+func OriginsOf(spec v1alpha1.CloudAccountSpec, creds map[string]string) string {
+	var urls []string
+	switch {
+	case spec.ConfluentCloud != nil:
+		urls = append(urls, spec.ConfluentCloud.Endpoint)
+	case spec.Azure != nil:
+		urls = append(urls, spec.Azure.Endpoint, spec.Azure.AuthorityHost)
+	case spec.CloudFoundry != nil:
+		urls = append(urls, spec.CloudFoundry.APIURL, spec.CloudFoundry.TokenURL)
+	}
+	urls = append(urls, creds["tokenURL"])
+	var origins []string
+	for _, raw := range urls {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" && !slices.Contains(origins, u.Scheme+"://"+u.Host) {
+			origins = append(origins, u.Scheme+"://"+u.Host)
+		}
+	}
+	return strings.Join(origins, ",")
 }

@@ -78,6 +78,13 @@ var (
 		Help: "1 for each status condition the account has now, by type, status and reason.",
 	}, []string{labelAccount, "type", "status", "reason"})
 
+	// MirrorCeilingExcluded is how many remote items an account's last listing held
+	// beyond its spec.maxMirrors, left without a mirror.
+	MirrorCeilingExcluded = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "orgsync_mirror_ceiling_excluded",
+		Help: "Remote items the account's last listing held beyond spec.maxMirrors, not mirrored.",
+	}, []string{labelAccount})
+
 	// APIServerWrites counts writes orgsync makes to the Kubernetes API server.
 	APIServerWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orgsync_apiserver_writes_total",
@@ -88,7 +95,7 @@ var (
 func init() {
 	ctrlmetrics.Registry.MustRegister(RemoteRequests, RateLimitWaits, RateLimitWaitSeconds,
 		SyncDuration, MirroredObjects, LastSuccessfulSync, APIServerWrites,
-		MirrorStates, AccountSyncInterval, AccountCondition)
+		MirrorStates, AccountSyncInterval, AccountCondition, MirrorCeilingExcluded)
 }
 
 // ForgetAccount drops an account's series once the account is gone.
@@ -99,6 +106,7 @@ func ForgetAccount(account string) {
 	MirrorStates.DeletePartialMatch(prometheus.Labels{labelAccount: account})
 	AccountSyncInterval.DeletePartialMatch(prometheus.Labels{labelAccount: account})
 	AccountCondition.DeletePartialMatch(prometheus.Labels{labelAccount: account})
+	MirrorCeilingExcluded.DeletePartialMatch(prometheus.Labels{labelAccount: account})
 }
 
 // Condition is what AccountConditions needs of a status condition.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 
+	corev1 "k8s.io/api/core/v1"
+
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/cloud"
 	"github.com/orgsync/orgsync/internal/cloud/azure"
@@ -21,10 +23,16 @@ type Factory struct {
 	Transport http.RoundTripper
 }
 
-// New implements controller.ProviderFactory.
-func (f Factory) New(acct *v1alpha1.CloudAccount, creds map[string][]byte, budget *cloud.Budget) (cloud.Provider, error) {
+// New implements controller.ProviderFactory. Every request of the provider it builds
+// passes one origin guard: the Secret's allowed origins, checked before anything is sent.
+func (f Factory) New(acct *v1alpha1.CloudAccount, secret *corev1.Secret, budget *cloud.Budget) (cloud.Provider, error) {
+	creds := secret.Data
 	key := func(k string) string { return string(creds[k]) }
-	client := cloud.NewHTTPClient(metrics.InstrumentTransport(string(acct.Spec.Provider), f.base()))
+	allowed, err := AllowedOrigins(acct.Spec.Provider, secret)
+	if err != nil {
+		return nil, err
+	}
+	client := cloud.NewHTTPClient(cloud.GuardOrigins(allowed, metrics.InstrumentTransport(string(acct.Spec.Provider), f.base())))
 	switch acct.Spec.Provider {
 	case v1alpha1.ProviderConfluentCloud:
 		spec := acct.Spec.ConfluentCloud

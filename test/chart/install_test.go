@@ -102,6 +102,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 	s.podSecurity(t)
 	s.secondRelease(t)
 	s.upgrade(t)
+	s.fences(t)
 	s.uninstall(t)
 }
 

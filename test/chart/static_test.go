@@ -176,7 +176,8 @@ func TestReadmeListsEveryValue(t *testing.T) {
 	}
 	// Objects whose contents are Kubernetes structures are documented as one row.
 	whole := map[string]bool{"podSecurityContext": true, "securityContext": true, "resources": true, "grafanaDashboard.labels": true,
-		"livenessProbe": true, "readinessProbe": true, "serviceMonitor.tlsConfig": true}
+		"livenessProbe": true, "readinessProbe": true, "serviceMonitor.tlsConfig": true,
+		"networkPolicy.dns.namespaceSelector": true, "networkPolicy.dns.podSelector": true}
 	var missing []string
 	var walk func(prefix string, m map[string]any)
 	walk = func(prefix string, m map[string]any) {

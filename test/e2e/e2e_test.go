@@ -380,6 +380,7 @@ metadata:
   namespace: %[2]s
   annotations:
     cloud.orgsync.io/accounts: %[1]s
+    cloud.orgsync.io/origins: %[6]s
 stringData:
   %[3]s
 ---
@@ -392,7 +393,7 @@ spec:
   credentialsSecretRef:
     name: %[1]s-credentials
   %[5]s
-`, name, namespace, secret, provider, spec)
+`, name, namespace, secret, provider, spec, url)
 }
 
 func (e *e2e) account(t *testing.T, name string) (*v1alpha1.CloudAccount, error) {

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -85,6 +86,8 @@ type Client struct {
 	firstPage *url.URL
 	budget    *cloud.Budget
 	arm       *arm.Client
+	// tokenRefused is the origin guard's refusal of a token request, if any.
+	tokenRefused *atomic.Pointer[cloud.OriginError]
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -133,7 +136,8 @@ func newClient(cfg Config, retry policy.RetryOptions) (*Client, error) {
 		budget = cloud.NewBudget()
 	}
 	transport := noRedirects(cfg.Transport)
-	cred, err := credential(cfg, authority, transport)
+	tokenRefused := &atomic.Pointer[cloud.OriginError]{}
+	cred, err := credential(cfg, authority, refusalMemo{next: transport, refused: tokenRefused})
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +147,7 @@ func newClient(cfg Config, retry policy.RetryOptions) (*Client, error) {
 	if rg != "" {
 		firstPath = subPrefix + "resourceGroups/" + url.PathEscape(rg) + "/providers/Microsoft.Confluent/organizations"
 	}
-	c := &Client{endpoint: endpoint, subscription: sub, resourceGroup: rg, firstPath: firstPath, subPrefix: subPrefix, budget: budget}
+	c := &Client{endpoint: endpoint, subscription: sub, resourceGroup: rg, firstPath: firstPath, subPrefix: subPrefix, budget: budget, tokenRefused: tokenRefused}
 	c.firstPage = endpoint.JoinPath(firstPath)
 	c.firstPage.RawQuery = url.Values{"api-version": {APIVersion}}.Encode()
 
@@ -359,4 +363,20 @@ func noRedirects(t policy.Transporter) policy.Transporter {
 	default:
 		return t
 	}
+}
+
+// refusalMemo carries token requests and remembers the origin guard's refusal of one:
+// azidentity keeps only the text of the errors it wraps, and a refused authority must
+// stall the account, not be retried as an unreachable one.
+type refusalMemo struct {
+	next    policy.Transporter
+	refused *atomic.Pointer[cloud.OriginError]
+}
+
+func (m refusalMemo) Do(req *http.Request) (*http.Response, error) {
+	resp, err := m.next.Do(req)
+	if oe, ok := cloud.AsOriginError(err); ok {
+		m.refused.Store(oe)
+	}
+	return resp, err
 }

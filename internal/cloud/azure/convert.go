@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -157,6 +156,9 @@ func (c *Client) classify(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if oe, ok := cloud.AsOriginError(err); ok {
+		return oe // not the *url.Error around it, which quotes the skip token
+	}
 	var re *azcore.ResponseError
 	var afe *azidentity.AuthenticationFailedError
 	switch {
@@ -165,16 +167,15 @@ func (c *Client) classify(ctx context.Context, err error) error {
 	case errors.Is(err, cloud.ErrUnsafe):
 		return err
 	case errors.As(err, &afe):
+		if oe := c.tokenRefused.Swap(nil); oe != nil {
+			return oe // azidentity kept only its text
+		}
 		return c.tokenError(afe)
 	case errors.Is(err, context.DeadlineExceeded):
 		return &cloud.APIError{Kind: cloud.ErrTransient, Message: "request timed out"}
 	}
-	// Transport errors name the URL, whose query holds the skip token: keep the cause only.
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return &cloud.APIError{Kind: cloud.ErrTransient, Message: "listing organizations: " + truncate(err.Error())}
+	// Transport errors name the URL and what answered on it: said in words, logged in full.
+	return &cloud.APIError{Kind: cloud.ErrTransient, Message: "listing organizations: " + cloud.ConnectionFailure(ctx, "Resource Manager request", nil, err)}
 }
 
 func (c *Client) responseError(re *azcore.ResponseError) error {
