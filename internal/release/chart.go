@@ -17,7 +17,7 @@ var ErrChartLayout = errors.New("chart: not the layout PinChart knows")
 
 // PinChart copies the chart at src to dst with its image pinned to
 // repository@digest: values.yaml's image.repository and image.digest, and the
-// image Chart.yaml's artifacthub.io/images annotation lists. The rest of both
+// image Chart.yaml's artifacthub.io/images annotation lists, if it has one. The rest of both
 // files, comments included, is left as it is.
 func PinChart(src, dst, repository, tag, digest string) error {
 	if err := copyTree(src, dst); err != nil {
@@ -79,7 +79,12 @@ func pinValues(values, repository, digest string) (string, error) {
 // imageLine is the operator's entry in the artifacthub.io/images annotation.
 var imageLine = regexp.MustCompile(`(?m)^(    - name: orgsync\n      image: ).*$`)
 
+// pinAnnotation rewrites the operator's image in artifacthub.io/images. A chart
+// without that annotation (one released before it had one) is left as it is.
 func pinAnnotation(chart, ref string) (string, error) {
+	if !strings.Contains(chart, "\n  artifacthub.io/images:") {
+		return chart, nil
+	}
 	if n := len(imageLine.FindAllStringIndex(chart, -1)); n != 1 {
 		return "", fmt.Errorf("%w: %d orgsync entries in artifacthub.io/images, want 1", ErrChartLayout, n)
 	}

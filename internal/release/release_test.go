@@ -100,16 +100,46 @@ func TestPinChartPinsValuesAndAnnotationOnly(t *testing.T) {
 }
 
 func TestPinChartRefusesAChartWithoutTheLines(t *testing.T) {
-	src := t.TempDir()
-	if err := os.WriteFile(filepath.Join(src, "values.yaml"), []byte("image:\n  repository: x\n"), 0o644); err != nil {
+	for _, tc := range []struct{ name, values, chart string }{
+		{"no image.digest", "image:\n  repository: x\n", "name: orgsync\n"},
+		{"no image block", "replicaCount: 1\n", "name: orgsync\n"},
+		{"annotation without the operator", "image:\n  repository: x\n  digest: \"\"\n", "name: orgsync\nannotations:\n  artifacthub.io/images: |\n    - name: other\n      image: x\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := t.TempDir()
+			if err := os.WriteFile(filepath.Join(src, "values.yaml"), []byte(tc.values), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(src, "Chart.yaml"), []byte(tc.chart), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := PinChart(src, t.TempDir(), "r", "1", "sha256:00")
+			if !errors.Is(err, ErrChartLayout) {
+				t.Errorf("err = %v, want ErrChartLayout", err)
+			}
+		})
+	}
+}
+
+// A chart from before the Artifact Hub annotation (the previous release's) is
+// pinned in values.yaml alone.
+func TestPinChartWithoutArtifactHubAnnotation(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	chart := "apiVersion: v2\nname: orgsync\nannotations:\n  artifacthub.io/license: Apache-2.0\n"
+	if err := os.WriteFile(filepath.Join(src, "values.yaml"), []byte("image:\n  repository: x\n  digest: \"\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(src, "Chart.yaml"), []byte("name: orgsync\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(src, "Chart.yaml"), []byte(chart), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := PinChart(src, t.TempDir(), "r", "1", "sha256:00")
-	if !errors.Is(err, ErrChartLayout) {
-		t.Errorf("err = %v, want ErrChartLayout", err)
+	if err := PinChart(src, dst, "r", "1", "sha256:00"); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(read(t, filepath.Join(dst, "values.yaml"))); got != "image:\n  repository: \"r\"\n  digest: \"sha256:00\"\n" {
+		t.Errorf("values.yaml = %q", got)
+	}
+	if got := string(read(t, filepath.Join(dst, "Chart.yaml"))); got != chart {
+		t.Errorf("Chart.yaml changed: %q", got)
 	}
 }
 

@@ -50,10 +50,11 @@ func TestCheckAgainstARealAPIServer(t *testing.T) {
 	check := Check{Namespace: ns, Deployment: "orgsync", Lease: "orgsync.cloud.orgsync.io", Timeout: 2 * time.Second, Poll: 50 * time.Millisecond}
 
 	var out bytes.Buffer
-	if err := Run(ctx, cfg, check, &out); !errors.Is(err, ErrNotAnswering) {
+	err = Run(ctx, cfg, check, &out)
+	if !errors.Is(err, ErrNotAnswering) {
 		t.Fatalf("with no ready replica: err = %v, want ErrNotAnswering\n%s", err, out.String())
 	}
-	t.Logf("no ready replica: %v", Run(ctx, cfg, check, &out))
+	t.Logf("no ready replica: %v", err)
 
 	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: 2, ReadyReplicas: 2, UpdatedReplicas: 2, AvailableReplicas: 2}
 	if _, err := kube.AppsV1().Deployments(ns).UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
