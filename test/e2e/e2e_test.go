@@ -681,6 +681,13 @@ func (e *e2e) upgradeFromPrevious(t *testing.T) {
 	// server through the node's forwarder by these values instead.
 	testEnv := fmt.Sprintf(`[{"name":"KUBERNETES_SERVICE_HOST","value":%q},{"name":"KUBERNETES_SERVICE_PORT","value":%q}]`,
 		e.podHost, os.Getenv("NODE_API_PORT"))
+	// What the README used to say, --reuse-values, is refused with a message that
+	// says what to use, and leaves the release as it was.
+	_, err = e.run(t, "", e.helm, append(append([]string{"upgrade", release}, e.fromRegistry(e.version)...),
+		append([]string{"-n", namespace, "--reuse-values"}, e.helmValues()...)...)...)
+	g.Expect(err).To(MatchError(ContainSubstring("upgrade with --reset-then-reuse-values")))
+	g.Expect(e.helmRun(t, "list", "-n", namespace, "-o", "json")).To(ContainSubstring(`"chart":"orgsync-` + e.previous + `"`))
+
 	start := time.Now()
 	e.helmRun(t, append(append([]string{"upgrade", release}, e.fromRegistry(e.version)...), append([]string{"-n", namespace,
 		"--reset-then-reuse-values", "--set-json", "tests.extraEnv=" + testEnv, "--wait", "--timeout", "3m"}, e.helmValues()...)...)...)
