@@ -269,12 +269,12 @@ metadata:
 
 // pulledByTheKubelet checks that the pod runs the image the release pinned, and
 // that containerd fetched it from the registry (nothing is imported into the node).
-func (e *e2e) pulledByTheKubelet(t *testing.T, p pod, image string) {
+func (e *e2e) pulledByTheKubelet(t *testing.T, p pod, ref string) {
 	t.Helper()
 	g := NewWithT(t)
-	g.Expect(p.Spec.Containers[0].Image).To(Equal(image), "the chart pins the release's image by digest")
-	g.Expect(p.Status.ContainerStatuses[0].ImageID).To(Equal(image), "the image the kubelet resolved")
-	digest := image[strings.LastIndex(image, "@")+1:]
+	g.Expect(p.Spec.Containers[0].Image).To(Equal(ref), "the chart pins the release's image by digest")
+	g.Expect(p.Status.ContainerStatuses[0].ImageID).To(Equal(ref), "the image the kubelet resolved")
+	digest := ref[strings.LastIndex(ref, "@")+1:]
 	log, err := os.ReadFile(e.registryLog)
 	g.Expect(err).NotTo(HaveOccurred())
 	var pulls []string
@@ -283,8 +283,8 @@ func (e *e2e) pulledByTheKubelet(t *testing.T, p pod, image string) {
 			pulls = append(pulls, line)
 		}
 	}
-	g.Expect(pulls).NotTo(BeEmpty(), "containerd never fetched %s from the registry", image)
-	t.Logf("pod %s runs %s, pulled by containerd: %s", p.Metadata.Name, image, pulls[0])
+	g.Expect(pulls).NotTo(BeEmpty(), "containerd never fetched %s from the registry", ref)
+	t.Logf("pod %s runs %s, pulled by containerd: %s", p.Metadata.Name, ref, pulls[0])
 }
 
 // pod is the part of a Pod the test reads.
