@@ -89,7 +89,7 @@ lint-workflows: actionlint ## Lint .github/workflows with actionlint.
 	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
 
 .PHONY: test
-test: controller-gen chart-tools envtest-assets verify-generated vet lint ## Check generated files, vet and lint, run all tests (chart tests included) against envtest, fuzz, then the e2e test on a real node.
+test: controller-gen chart-tools cyclonedx-gomod envtest-assets verify-generated vet lint ## Check generated files, vet and lint (workflows included), run all tests (chart and release tests included) against envtest, fuzz, then the e2e test on a real node.
 	@assets="$(KUBEBUILDER_ASSETS)"; \
 	if [ -z "$$assets" ]; then echo "error: hack/envtest-assets.sh printed no directory" >&2; exit 1; fi; \
 	echo "KUBEBUILDER_ASSETS=$$assets"; \
