@@ -1,7 +1,9 @@
 # The release version is the chart's appVersion; the image tag follows it.
 VERSION ?= $(shell awk '/^appVersion:/ { gsub(/"/, "", $$2); print $$2 }' charts/orgsync/Chart.yaml)
+# Where 'make release' publishes (REGISTRY/orgsync, oci://REGISTRY/charts/orgsync).
+REGISTRY ?=
 # Image URL to use for all building/pushing image targets.
-IMG ?= ghcr.io/orgsync/orgsync:$(VERSION)
+IMG ?= $(or $(REGISTRY),ghcr.io/orgsync)/orgsync:$(VERSION)
 
 # Get the currently used golang install path (in GOPATH/bin, unless GOBIN is set).
 ifeq (,$(shell go env GOBIN))
@@ -74,12 +76,20 @@ RACE ?= -race
 FUZZTIME ?= 50000x
 
 .PHONY: lint
-lint: golangci-lint kube-api-linter ## Run golangci-lint (.golangci.yml) on all code and kube-api-linter (.golangci-kal.yml) on api/.
+lint: golangci-lint kube-api-linter actionlint ## Run golangci-lint (.golangci.yml) on all code, kube-api-linter (.golangci-kal.yml) on api/, and actionlint on the GitHub workflows.
 	$(GOLANGCI_LINT) run --build-tags e2e ./...
 	$(KUBE_API_LINTER) run --config .golangci-kal.yml ./api/...
+	$(MAKE) --no-print-directory lint-workflows
+
+# actionlint checks the workflows' syntax, expressions, action inputs and
+# permissions. Its shellcheck and pyflakes passes are off so that a machine with
+# those installed and one without (this one) give the same verdict.
+.PHONY: lint-workflows
+lint-workflows: actionlint ## Lint .github/workflows with actionlint.
+	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
 
 .PHONY: test
-test: controller-gen chart-tools envtest-assets verify-generated vet lint ## Check generated files, vet and lint, run all tests (chart tests included) against envtest, fuzz, then the e2e test on a real node.
+test: controller-gen chart-tools cyclonedx-gomod envtest-assets verify-generated vet lint ## Check generated files, vet and lint (workflows included), run all tests (chart and release tests included) against envtest, fuzz, then the e2e test on a real node.
 	@assets="$(KUBEBUILDER_ASSETS)"; \
 	if [ -z "$$assets" ]; then echo "error: hack/envtest-assets.sh printed no directory" >&2; exit 1; fi; \
 	echo "KUBEBUILDER_ASSETS=$$assets"; \
@@ -145,20 +155,58 @@ bench: ## Run the built operator with its shipped defaults against a local API s
 	BENCH_COMMAND="make bench SIZES=$(SIZES) LIMIT_WORKERS=$(LIMIT_WORKERS) BENCH_OUT=$(BENCH_OUT)" \
 		go run ./cmd/bench -manager bin/orgsync -sizes $(SIZES) -limit-workers $(LIMIT_WORKERS) -out $(BENCH_OUT)
 
-# The image's binary: static, and with no build paths in it, so one commit gives one digest.
-ARCH ?= $(shell go env GOARCH)
+# The image: one static binary per platform, cross-compiled (no emulation), with
+# no build paths in it, so one commit gives one digest. IMAGE_ARCHES=amd64 builds
+# one platform only.
+IMAGE_ARCHES ?= amd64 arm64
 IMAGE_TAR ?= bin/orgsync-image.tar
-IMAGE_REVISION = $(shell git describe --always --dirty --abbrev=40 --match='NeVeR' 2>/dev/null)
+IMAGE_REVISION ?= $(shell git describe --always --dirty --abbrev=40 --match='NeVeR' 2>/dev/null)
 
 .PHONY: image
-image: ## Build the operator image as an OCI tarball (IMAGE_TAR), without a container engine.
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build -trimpath -ldflags="-s -w" -o bin/image/manager-linux-$(ARCH) .
-	go run ./cmd/build-image -binary bin/image/manager-linux-$(ARCH) -arch $(ARCH) \
+image: ## Build the operator image, an OCI image index of IMAGE_ARCHES (linux/amd64 and linux/arm64), as an OCI archive (IMAGE_TAR), without a container engine.
+	@mkdir -p bin/image
+	@for a in $(IMAGE_ARCHES); do \
+		echo "go build linux/$$a"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$a go build -trimpath -ldflags="-s -w" -o bin/image/manager-linux-$$a . ; \
+	done
+	go run ./cmd/build-image $(foreach a,$(IMAGE_ARCHES),-binary $(a)=bin/image/manager-linux-$(a)) \
 		-ref $(IMG) -version $(VERSION) -revision "$(IMAGE_REVISION)" -out $(IMAGE_TAR)
 
+# One CycloneDX SBOM per platform, read from the binary's embedded module list
+# (what was linked, with the go.sum hashes), without serial number or timestamp so
+# it is as reproducible as the image. GOOS/GOARCH are the binary's: cyclonedx-gomod
+# writes them into every package URL.
+.PHONY: sbom
+sbom: image cyclonedx-gomod ## Write the CycloneDX SBOM of each platform's binary (bin/image/sbom-linux-ARCH.cdx.json).
+	@for a in $(IMAGE_ARCHES); do \
+		GOOS=linux GOARCH=$$a $(CYCLONEDX_GOMOD) bin -json -noserial -notimestamp -version v$(VERSION) \
+			-output bin/image/sbom-linux-$$a.cdx.json bin/image/manager-linux-$$a; \
+		echo "bin/image/sbom-linux-$$a.cdx.json"; \
+	done
+
+# make release REGISTRY=ghcr.io/orgsync pushes the image index to
+# REGISTRY/orgsync:VERSION with each platform's SBOM attached as an OCI referrer,
+# and the chart, its image pinned to the index's digest, to oci://REGISTRY/charts.
+# A registry on loopback is spoken to in plain HTTP. RELEASE_RESULT receives the
+# digests pushed (for make sign).
+RELEASE_RESULT ?= bin/release.env
+
+.PHONY: release
+release: sbom ## Publish the image index (+SBOMs) and the chart to an OCI registry: make release REGISTRY=host[:port][/path].
+	@if [ -z "$(REGISTRY)" ]; then echo "error: say where: make release REGISTRY=host[:port][/path]" >&2; exit 2; fi
+	go run ./cmd/release -registry $(REGISTRY) -version $(VERSION) -archive $(IMAGE_TAR) \
+		$(foreach a,$(IMAGE_ARCHES),-sbom $(a)=bin/image/sbom-linux-$(a).cdx.json) \
+		-chart charts/orgsync -helm "$$(hack/tool.sh helm)" -result $(RELEASE_RESULT)
+
+# The release the e2e test upgrades from: no release was ever published where the
+# test can reach it, so hack/e2e.sh rebuilds it from this commit, the last one of
+# chart 0.1.0 (before releases went to a registry). Once a release is tagged, name
+# its tag here.
+PREVIOUS_RELEASE ?= 3afe4d259b45de9770081b67ece288669b7fc2e4
+
 .PHONY: test-e2e
-test-e2e: image ## Run the end-to-end test: the image and the chart on a real one-node cluster (root; see README).
-	hack/e2e.sh $(IMAGE_TAR) $(IMG)
+test-e2e: ## Run the end-to-end test: make release to a registry on loopback, then install from it on a real one-node cluster, upgrading from PREVIOUS_RELEASE (root; see README).
+	E2E_PREVIOUS_RELEASE=$(PREVIOUS_RELEASE) hack/e2e.sh
 
 .PHONY: node-up
 NODE_DIR ?= /tmp/orgsync-node
@@ -176,6 +224,27 @@ docker-build: ## Build the same image with Docker, for those who have it.
 .PHONY: docker-push
 docker-push: ## Push the manager image.
 	$(CONTAINER_TOOL) push $(IMG)
+
+.PHONY: print-version
+print-version: ## Print the release version (the chart's appVersion).
+	@echo $(VERSION)
+
+# The release workflow's first check: a tag vX.Y.Z must name the chart's appVersion.
+.PHONY: release-check-tag
+release-check-tag: ## Fail unless TAG is v$(VERSION), the chart's appVersion.
+	@if [ "$(TAG)" != "v$(VERSION)" ]; then echo "error: tag '$(TAG)' is not v$(VERSION), the chart's appVersion" >&2; exit 1; fi
+	@echo "tag $(TAG) releases $(VERSION)"
+
+# make sign signs, by digest, what make release pushed (RELEASE_RESULT): the image
+# index and every platform image under it (--recursive), and the chart. In the
+# release workflow cosign signs keyless, with the workflow's OIDC identity.
+COSIGN ?= cosign
+.PHONY: sign
+sign: ## Sign the released image index and chart by digest with cosign (RELEASE_RESULT from make release).
+	@test -f $(RELEASE_RESULT) || { echo "error: no $(RELEASE_RESULT): run make release first" >&2; exit 1; }
+	@. "$(abspath $(RELEASE_RESULT))" && \
+		echo "signing $$IMAGE" && $(COSIGN) sign --yes --recursive "$$IMAGE" && \
+		echo "signing $$CHART_REF" && $(COSIGN) sign --yes "$$CHART_REF"
 
 ##@ Deployment
 
@@ -237,6 +306,8 @@ KUBECTL ?= kubectl
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
 KUBE_API_LINTER ?= $(LOCALBIN)/kube-api-linter
+CYCLONEDX_GOMOD ?= $(LOCALBIN)/cyclonedx-gomod
+ACTIONLINT ?= $(LOCALBIN)/actionlint
 
 # hack/envtest-assets.sh builds kube-apiserver and etcd once per machine (setup-envtest
 # needs an internet download) and prints their directory. The eval makes this a lazy
@@ -260,6 +331,14 @@ controller-gen: ## Build (once per machine and version) controller-gen, linked a
 .PHONY: golangci-lint
 golangci-lint: ## Build (once per machine and version) golangci-lint, linked as bin/golangci-lint.
 	@hack/tool.sh golangci-lint >/dev/null
+
+.PHONY: cyclonedx-gomod
+cyclonedx-gomod: ## Build (once per machine and version) cyclonedx-gomod, linked as bin/cyclonedx-gomod.
+	@hack/tool.sh cyclonedx-gomod >/dev/null
+
+.PHONY: actionlint
+actionlint: ## Build (once per machine and version) actionlint, linked as bin/actionlint.
+	@hack/tool.sh actionlint >/dev/null
 
 .PHONY: kube-api-linter
 kube-api-linter: ## Build (once per machine and version) golangci-lint with kube-api-linter built in, linked as bin/kube-api-linter.

@@ -13,9 +13,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/orgsync/orgsync/internal/operator"
+	"github.com/orgsync/orgsync/internal/selfcheck"
 )
 
 func main() {
+	// The chart's helm test runs this image too: '/manager check' (internal/selfcheck).
+	if len(os.Args) > 1 && os.Args[1] == "check" {
+		os.Exit(selfcheck.Main(os.Args[2:]))
+	}
 	flags := operator.DefaultFlags()
 	flags.Bind(flag.CommandLine)
 	opts := zap.Options{}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Renders the CRDs that controller-gen wrote to config/crd/bases as templates of the
-# Helm chart, behind crds.enabled and with the keep policy behind crds.keep, so the
+# Helm chart, behind crds.enabled, with the keep policy behind crds.keep and the
+# annotations of crds.annotations, so the
 # chart installs and upgrades them (Helm never upgrades files in a chart's crds/).
 # 'make manifests' runs this; 'make verify-generated' fails when the output is stale.
 set -euo pipefail
@@ -30,6 +31,9 @@ for f in "$src"/*.yaml; do
         print
         print "    {{- if .Values.crds.keep }}"
         print "    helm.sh/resource-policy: keep"
+        print "    {{- end }}"
+        print "    {{- with .Values.crds.annotations }}"
+        print "    {{- toYaml . | nindent 4 }}"
         print "    {{- end }}"
         inmeta = 0; next
       }

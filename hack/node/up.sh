@@ -15,6 +15,9 @@
 # sysctls they would change. hack/node/down.sh DIR stops it all; this script runs it
 # itself if starting fails.
 #
+# With NODE_REGISTRY=127.0.0.1:PORT, containerd pulls images from that plain-HTTP
+# registry on loopback.
+#
 # usage: hack/node/up.sh DIR     then: source DIR/env (KUBECONFIG, NODE_* variables)
 set -euo pipefail
 
@@ -231,7 +234,25 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "$NODE_DEB/usr/lib/cni"
     conf_dir = "$dir/cni/net.d"
+  # Per-registry hosts.toml files; read at each pull.
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$cd_dir/certs.d"
 EOF
+# NODE_REGISTRY=127.0.0.1:PORT: a plain-HTTP registry on loopback the kubelet may
+# pull from (the e2e test's, hack/e2e.sh). Nothing else is reachable.
+if [ -n "${NODE_REGISTRY:-}" ]; then
+  case "$NODE_REGISTRY" in
+    127.*:*|localhost:*) ;;
+    *) die "NODE_REGISTRY=$NODE_REGISTRY: only a loopback registry (127.x:PORT) is allowed" ;;
+  esac
+  mkdir -p "$cd_dir/certs.d/$NODE_REGISTRY"
+  cat > "$cd_dir/certs.d/$NODE_REGISTRY/hosts.toml" <<EOF
+server = "http://$NODE_REGISTRY"
+
+[host."http://$NODE_REGISTRY"]
+  capabilities = ["pull", "resolve"]
+EOF
+fi
 cat > "$dir/cni/net.d/10-node.conflist" <<EOF
 {
   "cniVersion": "0.4.0",
@@ -293,6 +314,7 @@ export NODE_CTR="$NODE_DEB/usr/bin/ctr --address $cd_dir/containerd.sock -n k8s.
 export NODE_POD_HOST="$POD_HOST"
 export NODE_API_PORT="$API_PORT"
 export NODE_FORWARD="$dir/bin/forward"
+export NODE_REGISTRY="${NODE_REGISTRY:-}"
 EOF
 
 log "waiting for node $node to be Ready"

@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -20,6 +21,26 @@ import (
 // 'ctr images import', 'podman load', 'skopeo copy oci-archive:' and Docker 25+
 // 'docker load' read. ref (registry/repository:tag) names the image in index.json.
 func WriteOCIArchive(w io.Writer, img v1.Image, ref string) error {
+	return writeArchive(w, func(p layout.Path, names layout.Option) error { return p.AppendImage(img, names) }, ref)
+}
+
+// WriteIndexArchive writes a multi-platform image index the same way: index.json
+// lists the index under ref, and the index lists one image per platform.
+func WriteIndexArchive(w io.Writer, idx v1.ImageIndex, ref string) error {
+	return writeArchive(w, func(p layout.Path, names layout.Option) error { return p.AppendIndex(idx, names) }, ref)
+}
+
+// WriteOCIArchiveFile writes img as an OCI archive (see WriteOCIArchive) to path.
+func WriteOCIArchiveFile(path string, img v1.Image, ref string) error {
+	return writeFile(path, func(w io.Writer) error { return WriteOCIArchive(w, img, ref) })
+}
+
+// WriteIndexArchiveFile writes idx as an OCI archive (see WriteIndexArchive) to path.
+func WriteIndexArchiveFile(path string, idx v1.ImageIndex, ref string) error {
+	return writeFile(path, func(w io.Writer) error { return WriteIndexArchive(w, idx, ref) })
+}
+
+func writeArchive(w io.Writer, appendTo func(layout.Path, layout.Option) error, ref string) error {
 	dir, err := os.MkdirTemp("", "orgsync-image-")
 	if err != nil {
 		return err
@@ -36,8 +57,8 @@ func WriteOCIArchive(w io.Writer, img v1.Image, ref string) error {
 	}
 	// containerd and Docker take the full name from the first annotation; the OCI
 	// spec's ref.name holds the tag alone.
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{
-		"io.containerd.image.name":          ref,
+	if err := appendTo(p, layout.WithAnnotations(map[string]string{
+		RefNameAnnotation:                   ref,
 		"org.opencontainers.image.ref.name": tag,
 	})); err != nil {
 		return fmt.Errorf("image: layout: %w", err)
@@ -45,14 +66,16 @@ func WriteOCIArchive(w io.Writer, img v1.Image, ref string) error {
 	return tarDir(w, dir)
 }
 
-// WriteOCIArchiveFile writes img as an OCI archive (see WriteOCIArchive) to path.
-func WriteOCIArchiveFile(path string, img v1.Image, ref string) error {
+// RefNameAnnotation holds an archive's image name (registry/repository:tag) in its index.json.
+const RefNameAnnotation = "io.containerd.image.name"
+
+func writeFile(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	if err := WriteOCIArchive(w, img, ref); err != nil {
+	if err := write(w); err != nil {
 		f.Close()
 		return err
 	}
@@ -61,6 +84,83 @@ func WriteOCIArchiveFile(path string, img v1.Image, ref string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// ReadIndexArchive unpacks an archive WriteIndexArchive wrote into dir, which must
+// outlive the returned index (its blobs are read from there), and returns the
+// index with the name it was written under.
+func ReadIndexArchive(path, dir string) (v1.ImageIndex, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	if err := untarTo(bufio.NewReader(f), dir); err != nil {
+		return nil, "", fmt.Errorf("image: unpack %s: %w", path, err)
+	}
+	top, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("image: %s: %w", path, err)
+	}
+	m, err := top.IndexManifest()
+	if err != nil {
+		return nil, "", fmt.Errorf("image: %s: %w", path, err)
+	}
+	if len(m.Manifests) != 1 || !m.Manifests[0].MediaType.IsIndex() {
+		return nil, "", fmt.Errorf("image: %s: %w", path, ErrNotAnIndexArchive)
+	}
+	idx, err := top.ImageIndex(m.Manifests[0].Digest)
+	if err != nil {
+		return nil, "", fmt.Errorf("image: %s: %w", path, err)
+	}
+	return idx, m.Manifests[0].Annotations[RefNameAnnotation], nil
+}
+
+// ErrNotAnIndexArchive is returned for an archive that does not hold exactly one
+// image index, such as one 'make image' wrote before it built several platforms.
+var ErrNotAnIndexArchive = errors.New("not an archive of one image index")
+
+// untarTo unpacks the regular files and directories of a tar under dir, refusing
+// names that would land outside it.
+func untarTo(r io.Reader, dir string) error {
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := filepath.FromSlash(hdr.Name)
+		if !filepath.IsLocal(name) {
+			return fmt.Errorf("entry %q: not a local path", hdr.Name)
+		}
+		path := filepath.Join(dir, name)
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(path, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(out, tr)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("entry %q: type %c not expected in an OCI archive", hdr.Name, hdr.Typeflag)
+		}
+	}
 }
 
 // tarDir packs a directory with sorted names, fixed times and root ownership, so

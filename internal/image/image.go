@@ -116,7 +116,7 @@ func Build(spec Spec) (v1.Image, error) {
 		return nil, fmt.Errorf("image: config: %w", err)
 	}
 	cfg = cfg.DeepCopy()
-	cfg.Architecture, cfg.OS = spec.Arch, "linux"
+	cfg.Architecture, cfg.OS, cfg.Variant = spec.Arch, "linux", Platform(spec.Arch).Variant
 	cfg.Created = v1.Time{Time: epoch}
 	cfg.Config.User = User
 	cfg.Config.Entrypoint = []string{Entrypoint}

@@ -1,10 +1,12 @@
 //go:build e2e
 
 // Package e2e tests orgsync as its users run it, on a real one-node cluster
-// (hack/node/up.sh): the operator image in containerd, the Helm chart installed with
-// helm, the simulated cloud APIs of cmd/cloudsim, and only kubectl, helm and HTTP to
-// look at the result. hack/e2e.sh starts the node and runs this test; it reads the
-// node's variables (KUBECONFIG, NODE_*) and E2E_* from the environment.
+// (hack/node/up.sh): the chart installed with helm from an OCI registry on loopback
+// (oci://127.0.0.1:PORT/charts/orgsync), the image it pins pulled from there by the
+// kubelet, the previous release upgraded to this one, the simulated cloud APIs of
+// cmd/cloudsim, and only kubectl, helm and HTTP to look at the result. hack/e2e.sh
+// starts the registry and the node, publishes both releases and runs this test; it
+// reads the node's variables (KUBECONFIG, NODE_*) and E2E_* from the environment.
 //
 // The steps build on each other, so the test stops at the first that fails.
 package e2e
@@ -46,13 +48,17 @@ const (
 
 // e2e holds what the steps share.
 type e2e struct {
-	t        *testing.T
-	root     string
-	kubectl  string
-	helm     string
-	work     string
-	podHost  string
-	imageRef string
+	t       *testing.T
+	root    string
+	kubectl string
+	helm    string
+	work    string
+	podHost string
+	// chart is oci://REGISTRY/charts/orgsync; version and previous are its two
+	// releases' versions, image and previousImage the images they pin.
+	chart, version, previous string
+	image, previousImage     string
+	registryLog              string
 }
 
 func TestOrgsyncOnARealNode(t *testing.T) {
@@ -61,9 +67,11 @@ func TestOrgsyncOnARealNode(t *testing.T) {
 		name string
 		run  func(*testing.T)
 	}{
-		{"install into a restricted namespace", e.install},
+		{"install the previous release from the registry into a restricted namespace", e.install},
 		{"pod runs as 65532 on a read-only root", e.securityContextInForce},
 		{"mirrors of all providers appear", e.mirrorsAppear},
+		{"upgrade from the previous release keeps the mirrors", e.upgradeFromPrevious},
+		{"helm test passes", e.helmTest},
 		{"metrics need the metrics-reader role", e.metricsAuthorization},
 		{"leader hand-over in a large sync", e.leaderHandOver},
 		{"helm upgrade rolls the pod, syncing continues", e.upgradeRolls},
@@ -80,7 +88,8 @@ func TestOrgsyncOnARealNode(t *testing.T) {
 }
 
 func setup(t *testing.T) *e2e {
-	for _, v := range []string{"KUBECONFIG", "NODE_KUBECTL", "NODE_NAME", "NODE_POD_HOST", "NODE_API_PORT", "NODE_FORWARD", "E2E_HELM", "E2E_CLOUDSIM", "E2E_IMAGE", "E2E_WORK"} {
+	for _, v := range []string{"KUBECONFIG", "NODE_KUBECTL", "NODE_NAME", "NODE_POD_HOST", "NODE_API_PORT", "NODE_FORWARD", "E2E_HELM", "E2E_CLOUDSIM", "E2E_WORK",
+		"E2E_CHART", "E2E_VERSION", "E2E_IMAGE", "E2E_PREVIOUS_VERSION", "E2E_PREVIOUS_IMAGE", "E2E_REGISTRY_LOG"} {
 		if os.Getenv(v) == "" {
 			t.Fatalf("%s is unset: run the e2e test with 'make test-e2e' (hack/e2e.sh)", v)
 		}
@@ -90,7 +99,9 @@ func setup(t *testing.T) *e2e {
 		t.Fatal(err)
 	}
 	e := &e2e{t: t, root: root, kubectl: os.Getenv("NODE_KUBECTL"), helm: os.Getenv("E2E_HELM"),
-		work: os.Getenv("E2E_WORK"), podHost: os.Getenv("NODE_POD_HOST"), imageRef: os.Getenv("E2E_IMAGE")}
+		work: os.Getenv("E2E_WORK"), podHost: os.Getenv("NODE_POD_HOST"),
+		chart: os.Getenv("E2E_CHART"), version: os.Getenv("E2E_VERSION"), previous: os.Getenv("E2E_PREVIOUS_VERSION"),
+		image: os.Getenv("E2E_IMAGE"), previousImage: os.Getenv("E2E_PREVIOUS_IMAGE"), registryLog: os.Getenv("E2E_REGISTRY_LOG")}
 
 	// cloudsim listens on loopback; pods reach it through a forwarder on the pod
 	// network's host address, which its certificate names.
@@ -215,16 +226,16 @@ func (e *e2e) getJSON(t *testing.T, v any, args ...string) error {
 	return json.Unmarshal([]byte(out), v)
 }
 
-func (e *e2e) imageTag() string {
-	return e.imageRef[strings.LastIndex(e.imageRef, ":")+1:]
+// fromRegistry names the chart of one release in the registry; the registry on
+// loopback speaks plain HTTP. The chart pins its image by digest: nothing about
+// the image is set here.
+func (e *e2e) fromRegistry(version string) []string {
+	return []string{e.chart, "--version", version, "--plain-http"}
 }
 
+// helmValues adapts the chart to the test node (test/e2e/postrender.sh).
 func (e *e2e) helmValues() []string {
-	repo := e.imageRef[:strings.LastIndex(e.imageRef, ":")]
-	return []string{"--set", "image.repository=" + repo, "--set", "image.tag=" + e.imageTag(),
-		// The image was imported into the node; nothing can be pulled here.
-		"--set", "image.pullPolicy=Never",
-		"--post-renderer", filepath.Join(e.root, "test/e2e/postrender.sh")}
+	return []string{"--post-renderer", filepath.Join(e.root, "test/e2e/postrender.sh")}
 }
 
 func (e *e2e) install(t *testing.T) {
@@ -245,14 +256,35 @@ metadata:
 		t.Fatal(err)
 	}
 	start := time.Now()
-	e.helmRun(t, append([]string{"install", release, filepath.Join(e.root, "charts/orgsync"), "-n", namespace,
-		"--wait", "--timeout", "3m"}, e.helmValues()...)...)
-	t.Logf("helm install --wait: %s", time.Since(start).Round(100*time.Millisecond))
+	e.helmRun(t, append(append([]string{"install", release}, e.fromRegistry(e.previous)...), append([]string{"-n", namespace,
+		"--wait", "--timeout", "3m"}, e.helmValues()...)...)...)
+	t.Logf("helm install %s --version %s --wait: %s", e.chart, e.previous, time.Since(start).Round(100*time.Millisecond))
 	pod := e.onlyPod(t)
 	t.Logf("pod %s Ready on the pod network at %s", pod.Metadata.Name, pod.Status.PodIP)
 	g := NewWithT(t)
 	g.Expect(pod.Spec.HostNetwork).To(BeFalse())
 	g.Expect(pod.Status.PodIP).To(HavePrefix("198.18.0."))
+	e.pulledByTheKubelet(t, pod, e.previousImage)
+}
+
+// pulledByTheKubelet checks that the pod runs the image the release pinned, and
+// that containerd fetched it from the registry (nothing is imported into the node).
+func (e *e2e) pulledByTheKubelet(t *testing.T, p pod, ref string) {
+	t.Helper()
+	g := NewWithT(t)
+	g.Expect(p.Spec.Containers[0].Image).To(Equal(ref), "the chart pins the release's image by digest")
+	g.Expect(p.Status.ContainerStatuses[0].ImageID).To(Equal(ref), "the image the kubelet resolved")
+	digest := ref[strings.LastIndex(ref, "@")+1:]
+	log, err := os.ReadFile(e.registryLog)
+	g.Expect(err).NotTo(HaveOccurred())
+	var pulls []string
+	for _, line := range strings.Split(string(log), "\n") {
+		if strings.Contains(line, "GET /v2/orgsync/manifests/"+digest+" 200") && strings.Contains(line, `user-agent="containerd/`) {
+			pulls = append(pulls, line)
+		}
+	}
+	g.Expect(pulls).NotTo(BeEmpty(), "containerd never fetched %s from the registry", ref)
+	t.Logf("pod %s runs %s, pulled by containerd: %s", p.Metadata.Name, ref, pulls[0])
 }
 
 // pod is the part of a Pod the test reads.
@@ -276,6 +308,7 @@ type pod struct {
 			Name        string `json:"name"`
 			Ready       bool   `json:"ready"`
 			ContainerID string `json:"containerID"`
+			ImageID     string `json:"imageID"`
 		} `json:"containerStatuses"`
 	} `json:"status"`
 }
@@ -548,8 +581,8 @@ func (e *e2e) leaseHolder(t *testing.T) (string, int, error) {
 
 func (e *e2e) leaderHandOver(t *testing.T) {
 	g := NewWithT(t)
-	e.helmRun(t, append([]string{"upgrade", release, filepath.Join(e.root, "charts/orgsync"), "-n", namespace,
-		"--reuse-values", "--set", "replicaCount=2", "--wait", "--timeout", "3m"}, e.helmValues()...)...)
+	e.helmRun(t, append(append([]string{"upgrade", release}, e.fromRegistry(e.version)...), append([]string{"-n", namespace,
+		"--reuse-values", "--set", "replicaCount=2", "--wait", "--timeout", "3m"}, e.helmValues()...)...)...)
 	var pods []pod
 	g.Eventually(func() ([]pod, error) {
 		var err error
@@ -624,6 +657,69 @@ func (e *e2e) leaderHandOver(t *testing.T) {
 	}
 }
 
+// allMirrors maps each small account to its Organizations' names and UIDs.
+func (e *e2e) allMirrors(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	all := map[string]map[string]string{}
+	for name := range smallAccounts {
+		orgs, _, err := e.mirrors(t, "organizations", name)
+		NewWithT(t).Expect(err).NotTo(HaveOccurred())
+		all[name] = orgs
+	}
+	return all
+}
+
+// upgradeFromPrevious upgrades the release installed from the previous chart to
+// this one, from the registry, as the chart README says: --reset-then-reuse-values
+// keeps the user's values and takes the new chart's defaults for what is new (a
+// plain --reuse-values would keep the old chart's defaults, which lack them).
+func (e *e2e) upgradeFromPrevious(t *testing.T) {
+	g := NewWithT(t)
+	old := e.onlyPod(t)
+	before := e.allMirrors(t)
+	ccs, _, err := e.mirrors(t, "connectclusters", "confluent")
+	g.Expect(err).NotTo(HaveOccurred())
+	// The test pod is a hook, which Helm does not post-render: it reaches the API
+	// server through the node's forwarder by these values instead.
+	testEnv := fmt.Sprintf(`[{"name":"KUBERNETES_SERVICE_HOST","value":%q},{"name":"KUBERNETES_SERVICE_PORT","value":%q}]`,
+		e.podHost, os.Getenv("NODE_API_PORT"))
+	// What the README used to say, --reuse-values, is refused with a message that
+	// says what to use, and leaves the release as it was.
+	_, err = e.run(t, "", e.helm, append(append([]string{"upgrade", release}, e.fromRegistry(e.version)...),
+		append([]string{"-n", namespace, "--reuse-values"}, e.helmValues()...)...)...)
+	g.Expect(err).To(MatchError(ContainSubstring("upgrade with --reset-then-reuse-values")))
+	g.Expect(e.helmRun(t, "list", "-n", namespace, "-o", "json")).To(ContainSubstring(`"chart":"orgsync-` + e.previous + `"`))
+
+	start := time.Now()
+	e.helmRun(t, append(append([]string{"upgrade", release}, e.fromRegistry(e.version)...), append([]string{"-n", namespace,
+		"--reset-then-reuse-values", "--set-json", "tests.extraEnv=" + testEnv, "--wait", "--timeout", "3m"}, e.helmValues()...)...)...)
+	t.Logf("helm upgrade %s --version %s -> %s: %s", e.chart, e.previous, e.version, time.Since(start).Round(100*time.Millisecond))
+	p := e.onlyPod(t)
+	g.Expect(p.Metadata.Name).NotTo(Equal(old.Metadata.Name), "the upgrade rolls the pod")
+	e.pulledByTheKubelet(t, p, e.image)
+
+	token := e.requestSync(t, "cf")
+	a := e.waitSynced(t, "cf", token, 3*time.Minute)
+	t.Logf("requested sync of cf handled by %s at %s", e.version, a.Status.LastSyncTime)
+	g.Expect(e.allMirrors(t)).To(Equal(before), "every Organization kept, with its UID")
+	after, _, err := e.mirrors(t, "connectclusters", "confluent")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(after).To(Equal(ccs), "every ConnectCluster kept, with its UID")
+}
+
+// helmTest runs the chart's test hook ('/manager check' in the release's image).
+func (e *e2e) helmTest(t *testing.T) {
+	start := time.Now()
+	out := e.helmRun(t, "test", release, "-n", namespace, "--timeout", "3m", "--logs")
+	t.Logf("helm test (%s):\n%s", time.Since(start).Round(100*time.Millisecond), out)
+	g := NewWithT(t)
+	g.Expect(out).To(MatchRegexp(`Phase:\s+Succeeded`))
+	for _, want := range []string{"served: cloudaccounts.cloud.orgsync.io", "served: organizations.cloud.orgsync.io",
+		"served: connectclusters.cloud.orgsync.io", "1 of 1 replicas ready", "leader: ", "check: ok"} {
+		g.Expect(out).To(ContainSubstring(want))
+	}
+}
+
 // requestSync asks an account for a sync now, as the README says, and returns the token.
 func (e *e2e) requestSync(t *testing.T, name string) string {
 	token := fmt.Sprint(time.Now().UnixNano())
@@ -635,8 +731,8 @@ func (e *e2e) upgradeRolls(t *testing.T) {
 	g := NewWithT(t)
 	old, err := e.readyPods(t)
 	g.Expect(err).NotTo(HaveOccurred())
-	e.helmRun(t, append([]string{"upgrade", release, filepath.Join(e.root, "charts/orgsync"), "-n", namespace,
-		"--reuse-values", "--set", "replicaCount=1", "--set", "logLevel=debug", "--wait", "--timeout", "3m"}, e.helmValues()...)...)
+	e.helmRun(t, append(append([]string{"upgrade", release}, e.fromRegistry(e.version)...), append([]string{"-n", namespace,
+		"--reuse-values", "--set", "replicaCount=1", "--set", "logLevel=debug", "--wait", "--timeout", "3m"}, e.helmValues()...)...)...)
 	p := e.onlyPod(t)
 	for _, o := range old {
 		g.Expect(p.Metadata.Name).NotTo(Equal(o.Metadata.Name), "a new pod after the changed value")
