@@ -110,7 +110,12 @@ func setup(t *testing.T) *e2e {
 		port int
 		args []string
 	}{
-		{simPort, nil},
+		// The previous release predates the Confluent STS exchange and sends the
+		// identity provider's token to usm/v1, which Confluent Cloud (and cloudsim by
+		// default) refuses; this one exchanges it. The upgrade step needs the old
+		// release's connect clusters, so this simulator lets usm/v1 take both. The
+		// refusal itself is proven in internal/controller's STS tests.
+		{simPort, []string{"-confluent-idp-tokens-on-usm"}},
 		{bigPort, []string{"-cf-orgs", fmt.Sprint(bigOrgs), "-confluent-orgs", "-1", "-connect-clusters", "-1", "-azure-orgs", "-1"}},
 	} {
 		ca := filepath.Join(e.work, fmt.Sprintf("cloudsim-%d.pem", sim.port))
