@@ -49,6 +49,8 @@ type originEntry struct {
 	// path is "" for a whole origin, or a path prefix ending in "/" that a request's
 	// path must start with (or equal without the trailing "/").
 	path string
+	// exact says path is one URL's whole path, not a prefix.
+	exact bool
 }
 
 // Origins is the set of places credentials may be sent: whole origins
@@ -76,12 +78,15 @@ func ParseOrigins(value string) (Origins, error) {
 	return o, nil
 }
 
-// ParseOrigin reads a single origin or URL prefix, such as a token URL.
-func ParseOrigin(s string) (Origins, error) {
+// ExactURL allows one URL and nothing under it, such as a token endpoint the
+// Secret itself names.
+func ExactURL(s string) (Origins, error) {
 	e, err := parseOriginEntry(s)
 	if err != nil {
 		return Origins{}, err
 	}
+	u, _ := url.Parse(s) // parsed above
+	e.path, e.exact = u.Path, true
 	return Origins{entries: []originEntry{e}}, nil
 }
 
@@ -139,12 +144,17 @@ func (e originEntry) matches(u *url.URL) bool {
 	if !strings.EqualFold(u.Scheme, e.scheme) || !strings.EqualFold(u.Hostname(), e.host) || effectivePort(u) != e.port {
 		return false
 	}
+	if e.exact {
+		return u.Path == e.path
+	}
 	if e.path == "" {
 		return true
 	}
 	// A path with dot segments could climb out of the prefix on a server that cleans
-	// it; u.Path is decoded, so %2e%2e and %2f are caught too.
-	if hasDotSegment(u.Path) {
+	// it; u.Path is decoded, so %2e%2e and %2f are caught too. Some servers also read
+	// "..;" as ".." (path parameters, as Tomcat does) or "\" as "/" (as IIS does), so
+	// a prefix is never matched by a path that holds either.
+	if hasDotSegment(u.Path) || strings.ContainsAny(u.Path, `;\`) {
 		return false
 	}
 	return u.Path+"/" == e.path || strings.HasPrefix(u.Path, e.path)

@@ -40,6 +40,9 @@ func TestOriginsAllows(t *testing.T) {
 		{"https://login.example.com/tenant-a/../tenant-b/token", false},
 		{"https://login.example.com/tenant-a/%2e%2e/tenant-b/token", false},
 		{"https://login.example.com/tenant-a%2f..%2ftenant-b/token", false},
+		{"https://login.example.com/tenant-a/..;/tenant-b/token", false},        // Tomcat reads "..;" as ".."
+		{"https://login.example.com/tenant-a/..%5ctenant-b/token", false},       // IIS reads "\" as "/"
+		{"https://login.example.com/tenant-a/oauth2;jsessionid=x/token", false}, // no path parameters under a prefix
 		{"https://login.example.com/", false},
 		{"http://127.0.0.1:9000/v3/organizations", true},
 		{"http://127.0.0.1:9001/v3/organizations", false},
@@ -55,6 +58,30 @@ func TestOriginsAllows(t *testing.T) {
 	}
 	if (Origins{}).Allows(mustURL(t, "https://api.example.com")) {
 		t.Error("the zero Origins allows a request")
+	}
+}
+
+// A token URL the Secret names is allowed as that one URL, not as a prefix.
+func TestExactURLAllowsThatURLAlone(t *testing.T) {
+	allowed, err := ExactURL("https://idp.example.com/oauth2/token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for url, want := range map[string]bool{
+		"https://idp.example.com/oauth2/token":                          true,
+		"https://idp.example.com:443/oauth2/token":                      true,
+		"https://idp.example.com/oauth2/token/partner/v2/organizations": false,
+		"https://idp.example.com/oauth2/token/":                         false,
+		"https://idp.example.com/oauth2":                                false,
+		"https://idp.example.com/":                                      false,
+		"http://idp.example.com/oauth2/token":                           false,
+	} {
+		if got := allowed.Allows(mustURL(t, url)); got != want {
+			t.Errorf("Allows(%s) = %v, want %v", url, got, want)
+		}
+	}
+	if _, err := ExactURL("http://idp.example.com/oauth2/token"); err == nil {
+		t.Error("a plain-http token URL to a host that is not loopback was accepted")
 	}
 }
 

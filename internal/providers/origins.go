@@ -27,7 +27,8 @@ func DefaultOrigins(provider v1alpha1.Provider) cloud.Origins {
 
 // AllowedOrigins is where the Secret's credentials may go for an account of provider:
 // the origins its annotation names, or the provider's defaults when it names none.
-// A Confluent Secret's own tokenURL is allowed too: the Secret's owner wrote it.
+// A Confluent Secret's own tokenURL is allowed too, that URL alone: the Secret's
+// owner wrote it.
 // Errors count the annotation's entries rather than quote them.
 func AllowedOrigins(provider v1alpha1.Provider, secret *corev1.Secret) (cloud.Origins, error) {
 	allowed := DefaultOrigins(provider)
@@ -40,7 +41,7 @@ func AllowedOrigins(provider v1alpha1.Provider, secret *corev1.Secret) (cloud.Or
 	}
 	if provider == v1alpha1.ProviderConfluentCloud {
 		// One that does not parse as an origin is refused by the provider itself.
-		if own, err := cloud.ParseOrigin(string(secret.Data["tokenURL"])); err == nil {
+		if own, err := cloud.ExactURL(string(secret.Data["tokenURL"])); err == nil {
 			allowed = allowed.Union(own)
 		}
 	}
