@@ -18,6 +18,7 @@ import (
 const (
 	failureTimeout      = "the remote API did not answer in time"
 	failureUntrusted    = "the remote API's TLS certificate is not trusted (a private CA must be added to the operator's CA bundle)"
+	failureWrongHost    = "the remote API's TLS certificate does not name the host the account points at"
 	failureTLS          = "the TLS handshake with the remote API failed"
 	failureUnreachable  = "the remote API could not be reached, or the connection broke"
 	failureBodyTooLarge = "the remote API's answer was larger than the client accepts"
@@ -40,7 +41,9 @@ func describeFailure(err error) string {
 		return failureBodyTooLarge
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return failureTimeout
-	case errors.As(err, &verifyErr), errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid):
+	case errors.As(err, &hostname): // a CA bundle would not help: the address is wrong
+		return failureWrongHost
+	case errors.As(err, &verifyErr), errors.As(err, &unknownCA), errors.As(err, &invalid):
 		return failureUntrusted
 	case errors.As(err, &recordErr), errors.As(err, &alertErr), errors.As(err, &echRejected):
 		return failureTLS

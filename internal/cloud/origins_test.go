@@ -226,6 +226,16 @@ func TestRequesterConnectionFailureSaysNoNetworkDetail(t *testing.T) {
 		t.Errorf("err = %v, want %q without the x509 text", err, failureUntrusted)
 	}
 
+	// A trusted certificate that names another host says that, not "add a CA": the
+	// test server's certificate names 127.0.0.1 and example.com, not localhost.
+	localhost := strings.Replace(tlsSrv.URL, "127.0.0.1", "localhost", 1)
+	r, _, _ = newTestRequester(t, &testServer{Server: &httptest.Server{URL: localhost}},
+		func(c *RequesterConfig) { c.HTTPClient = NewHTTPClient(tlsSrv.Client().Transport) })
+	err = r.GetJSON(t.Context(), localhost+"/x", &doc{})
+	if err == nil || !strings.Contains(err.Error(), failureWrongHost) || strings.Contains(err.Error(), "x509") {
+		t.Errorf("err = %v, want %q without the x509 text", err, failureWrongHost)
+	}
+
 	// A token request that gets no answer says the same words.
 	got := TokenError(&url.Error{Op: "Post", URL: "http://" + addr + "/token", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}})
 	if strings.Contains(got.Error(), "dial") || strings.Contains(got.Error(), addr) || !errors.Is(got, ErrTransient) {
