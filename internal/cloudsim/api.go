@@ -49,8 +49,9 @@ func (s *Server) SetAzurePageSize(n int) {
 // SetExternalURL makes the lists build their links (Cloud Foundry v3 pagination and
 // resource hrefs, Confluent metadata.next and self links, ARM nextLink) on origin,
 // as a Cloud Controller builds them from its configured external domain whatever
-// host it was reached by. Discovery documents and token endpoints keep the address
-// they were reached by. "" returns to the default (Config.PublicURL, else the
+// host it was reached by. The Cloud Foundry API root and /v2/info name UAA there too,
+// as a Cloud Controller names its configured UAA; the token endpoints themselves
+// answer wherever they are reached. "" returns to the default (Config.PublicURL, else the
 // request's own origin).
 func (s *Server) SetExternalURL(origin string) {
 	if origin == "" {

@@ -30,12 +30,15 @@ func (s *Server) cfRoot(c *call) {
 		return
 	}
 	o := c.origin()
+	// A Cloud Controller names UAA by its configured address, like its links: a client
+	// that reached the API by another address discovers the external UAA.
+	uaa := c.linkOrigin()
 	links := map[string]any{
 		"bits_service":        nil,
 		"cloud_controller_v3": cfLink{Href: o + "/v3", Meta: map[string]string{"version": cfV3Version}},
 		"credhub":             nil,
-		"login":               cfLink{Href: o},
-		"uaa":                 cfLink{Href: o},
+		"login":               cfLink{Href: uaa},
+		"uaa":                 cfLink{Href: uaa},
 	}
 	links["self"] = cfLink{Href: o}
 	if s.cfV2.Load() {
@@ -54,15 +57,14 @@ func (s *Server) cfInfo(c *call) {
 	if !c.gate(0, c.cfV2TooMany, c.cfV2ServerError) {
 		return
 	}
-	o := c.origin()
 	c.writeJSON(http.StatusOK, cfContentType, map[string]any{
 		"name":                        "cloudsim",
 		"build":                       "cloudsim",
 		"support":                     "",
 		"version":                     0,
 		"description":                 "Cloud Foundry simulator",
-		"authorization_endpoint":      o,
-		"token_endpoint":              o,
+		"authorization_endpoint":      c.linkOrigin(),
+		"token_endpoint":              c.linkOrigin(),
 		"min_cli_version":             nil,
 		"min_recommended_cli_version": nil,
 		"api_version":                 cfV2Version,

@@ -160,15 +160,19 @@ func TestSimLargestPages(t *testing.T) {
 }
 
 // TestSimExternalDomain: a foundation reached by another address than the external
-// domain its links name (450 organizations, v3, as a new user would meet it). Every
-// organization is listed, and the other domain hears nothing.
+// domain its links name (450 organizations, v3, as a new user would meet it). With
+// tokenURL set to UAA as reached the same way, every organization is listed and the
+// other domain hears nothing. Without it, discovery names UAA on the external domain,
+// as a Cloud Controller does, and that is where a token would be asked for: the
+// origin guard (internal/providers) refuses it unless the Secret names that origin.
 func TestSimExternalDomain(t *testing.T) {
 	sim := cloudtest.StartSim(t, cloudsim.Config{CloudFoundry: cloudsim.CloudFoundryConfig{Organizations: 450}})
 	external := cloudtest.StartSim(t, cloudsim.Config{})
 	sim.SetExternalURL(external.URL())
+	sameAddress := func(c *Config) { c.TokenURL = sim.URL() + "/oauth/token" }
 	for _, edit := range []func(*Config){hundredAPage, func(c *Config) { c.PageSize = 100; c.APIVersion = V2 }} {
 		sim.ResetStats()
-		ids := cloudtest.ReadAll(t, listing(newSimClient(t, sim, simClient(sim), edit)))
+		ids := cloudtest.ReadAll(t, listing(newSimClient(t, sim, simClient(sim), sameAddress, edit)))
 		if len(ids) != 450 {
 			t.Errorf("%d organizations, want 450", len(ids))
 		}
@@ -178,6 +182,16 @@ func TestSimExternalDomain(t *testing.T) {
 	}
 	if got := external.Requests(); len(got) != 0 {
 		t.Errorf("the external domain was reached: %+v", got)
+	}
+
+	// Discovered, UAA is the external domain's (here another simulator, whose token
+	// this foundation refuses).
+	var ids []string
+	if err := cloudtest.Collect(listing(newSimClient(t, sim, simClient(sim), hundredAPage)), cloudtest.OrganizationID, &ids); err == nil {
+		t.Error("a token from the external domain's UAA was accepted")
+	}
+	if got := external.Requests(); len(got) == 0 || !strings.Contains(got[0].RequestURI, "token") {
+		t.Errorf("the token request did not go to the external UAA discovery named: %+v", got)
 	}
 }
 
