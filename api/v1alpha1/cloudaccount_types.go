@@ -82,8 +82,9 @@ type CloudAccountSpec struct {
 	// this account may hold, so that one huge or hostile remote list cannot fill the
 	// operator's memory and stop every other account. A listing beyond it creates no
 	// more mirrors; existing ones are kept and updated, and the account says so
-	// (condition MirrorCeilingReached and an event). Each mirror costs the operator
-	// about 5 KiB of memory (docs/performance.md): raise the chart's memory limit with it.
+	// (Ready=False with reason MirrorCeilingReached, and an event). Each mirror costs
+	// the operator about 5 KiB of memory (docs/performance.md): raise the chart's
+	// memory limit with it.
 	// +optional
 	// +default=25000
 	// +kubebuilder:validation:Minimum=1

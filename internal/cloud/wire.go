@@ -77,11 +77,15 @@ func IsLoopback(host string) bool {
 const MaxMessage = 512
 
 // TruncateMessage cuts s to MaxMessage bytes on a rune boundary.
-func TruncateMessage(s string) string {
-	if len(s) <= MaxMessage {
+func TruncateMessage(s string) string { return Truncate(s, MaxMessage) }
+
+// Truncate cuts s to at most limit bytes on a rune boundary, marking the cut with an
+// ellipsis; the result is at most limit bytes plus the ellipsis's three.
+func Truncate(s string, limit int) string {
+	if len(s) <= limit {
 		return s
 	}
-	n := MaxMessage
+	n := limit
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}

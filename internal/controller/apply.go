@@ -93,28 +93,30 @@ func (w *mirrorWriter) ensureStatus(ctx context.Context, existing, desired v1alp
 }
 
 // create creates the mirror, then writes its status: the status subresource ignores
-// status on create, so it takes a second write.
-func (w *mirrorWriter) create(ctx context.Context, desired v1alpha1.Mirror) error {
+// status on create, so it takes a second write. created says whether the object was
+// created, even when the status write then failed: the mirror exists either way.
+func (w *mirrorWriter) create(ctx context.Context, desired v1alpha1.Mirror) (created bool, err error) {
 	kind := w.kindOf(desired)
 	obj := desired.DeepCopyObject().(v1alpha1.Mirror)
 	if err := controllerutil.SetControllerReference(w.acct, obj, w.scheme); err != nil {
-		return err
+		return false, err
 	}
 	if err := w.client.Create(ctx, obj); err != nil {
-		return fmt.Errorf("create %s %s: %w", kind, obj.GetName(), err)
+		return false, fmt.Errorf("create %s %s: %w", kind, obj.GetName(), err)
 	}
 	metrics.APIServerWrites.WithLabelValues("create", kind).Inc()
 	obj.CopyStatusFrom(desired)
 	setMirrorConditions(obj)
 	if err := w.client.Status().Update(ctx, obj); err != nil {
-		return fmt.Errorf("write status of %s %s: %w", kind, obj.GetName(), err)
+		return true, fmt.Errorf("write status of %s %s: %w", kind, obj.GetName(), err)
 	}
 	metrics.APIServerWrites.WithLabelValues("update_status", kind).Inc()
-	return nil
+	return true, nil
 }
 
 // page returns the writes of one page: the writer itself, with nothing to commit.
-func (w *mirrorWriter) page() (mirrorWrites, func()) { return w, func() {} }
+// The creates of a failed page happened, so their ceiling slots stay taken.
+func (w *mirrorWriter) page() (mirrorWrites, func(bool)) { return w, func(bool) {} }
 
 // markNotFound writes the status of a mirror whose item vanished while prune is off.
 func (w *mirrorWriter) markNotFound(ctx context.Context, cached, marked v1alpha1.Mirror) error {

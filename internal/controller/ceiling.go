@@ -48,9 +48,21 @@ func (r *CloudAccountReconciler) ceilingFor(ctx context.Context, acct *v1alpha1.
 	return c, nil
 }
 
-// admit takes a slot for one create, or says there is none left.
+// admit takes a slot for one create, or says there is none left. A refused admit
+// takes nothing, so a later refund makes room again.
 func (c *mirrorCeiling) admit() bool {
-	return c == nil || c.left.Add(-1) >= 0
+	if c == nil {
+		return true
+	}
+	for {
+		left := c.left.Load()
+		if left <= 0 {
+			return false
+		}
+		if c.left.CompareAndSwap(left, left-1) {
+			return true
+		}
+	}
 }
 
 // refund gives back the slot of a create that did not happen.
@@ -65,9 +77,9 @@ func (w *mirrorWriter) createWithin(ctx context.Context, desired v1alpha1.Mirror
 	if !w.ceiling.admit() {
 		return errCeilingReached
 	}
-	err := w.create(ctx, desired)
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		w.ceiling.refund()
+	created, err := w.create(ctx, desired)
+	if !created && !apierrors.IsAlreadyExists(err) {
+		w.ceiling.refund() // no mirror came of it; one that exists keeps its slot
 	}
 	return err
 }

@@ -51,12 +51,23 @@ func (r *CloudAccountReconciler) lentCredentials(ctx context.Context, acct *v1al
 	return secret, nil
 }
 
-// stillLent checks the Secret's consent again, from the cache, between the pages of a
-// session: withdrawing it stops a sync in flight before its next remote request.
-func (r *CloudAccountReconciler) stillLent(acct *v1alpha1.CloudAccount) func(context.Context) error {
+// errSecretChanged stops a session whose Secret changed what its provider is built
+// from (its data or allowed origins): the provider, and the origin guard in it, follow
+// the old Secret, so the session ends and the next reconcile builds anew.
+var errSecretChanged = errors.New("credentials changed during the sync")
+
+// stillLent checks the Secret again, from the cache, between the pages of a session:
+// withdrawing its consent, or changing the credentials or origins the session's
+// provider was built from (secretVersion), stops a sync in flight before its next
+// remote request.
+func (r *CloudAccountReconciler) stillLent(acct *v1alpha1.CloudAccount, secretVersion string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		if _, err := r.lentCredentials(ctx, acct); err != nil {
+		secret, err := r.lentCredentials(ctx, acct)
+		if err != nil {
 			return fmt.Errorf("%w: %w", errNotLent, err)
+		}
+		if credentialsVersion(secret) != secretVersion {
+			return errSecretChanged
 		}
 		return nil
 	}

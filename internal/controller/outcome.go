@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/cloud"
 )
 
 // outcomeKind is how a step of an account's sync ended, or that a session began. A
@@ -39,6 +40,14 @@ const (
 	outcomeProgressing
 
 	outcomeKinds // how many kinds there are; keep it last
+)
+
+// Messages carry remote-controlled text (an origin, an environment, a name), so they
+// are cut here, the one place they leave: a condition message past the CRD's 32768
+// characters would fail every status write, and an event note may hold 1 KiB.
+const (
+	maxConditionMessage = 32000
+	maxEventNote        = 1000
 )
 
 // outcome is one step's verdict on the account. Only accountConditions turns it into
@@ -142,7 +151,7 @@ func (c change) apply(conds *[]metav1.Condition, condType string, generation int
 			return
 		}
 	}
-	reason, msg := o.reason, o.message
+	reason, msg := o.reason, cloud.Truncate(o.message, maxConditionMessage)
 	if c.reason != "" {
 		reason, msg = c.reason, ""
 	}
@@ -155,6 +164,6 @@ func (c change) apply(conds *[]metav1.Condition, condType string, generation int
 func (r *CloudAccountReconciler) record(acct *v1alpha1.CloudAccount, o outcome) {
 	accountConditions(&acct.Status.Conditions, acct.Generation, o)
 	if row := outcomeRows[o.kind]; row.eventType != "" && o.event != "" {
-		r.Recorder.Eventf(acct, nil, row.eventType, o.reason, row.action, "%s", o.event)
+		r.Recorder.Eventf(acct, nil, row.eventType, o.reason, row.action, "%s", cloud.Truncate(o.event, maxEventNote))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -89,6 +90,9 @@ func (p *planTally) record(c *changes, name string) {
 type planWriter struct {
 	mirrorIO
 	tally *planTally
+	// admitted counts the ceiling slots a page's creates took, to give back when the
+	// page is not committed (nil outside a page).
+	admitted *atomic.Int64
 }
 
 // ensure counts in the plan what a sync would write for desired.
@@ -104,6 +108,9 @@ func (w *planWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error 
 	case apierrors.IsNotFound(err) && !w.ceiling.admit():
 		return errCeilingReached
 	case apierrors.IsNotFound(err):
+		if w.admitted != nil {
+			w.admitted.Add(1)
+		}
 		w.tally.create(desired.GetName())
 		return nil
 	case err != nil:
@@ -118,10 +125,19 @@ func (w *planWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error 
 	return nil
 }
 
-// page returns the writes of one page, counted apart until the page is whole.
-func (w *planWriter) page() (mirrorWrites, func()) {
-	page := &planWriter{mirrorIO: w.mirrorIO, tally: &planTally{}}
-	return page, func() { w.tally.merge(page.tally) }
+// page returns the writes of one page, counted apart until the page is whole. A page
+// not committed gives its ceiling slots back: written again, it takes them again.
+func (w *planWriter) page() (mirrorWrites, func(bool)) {
+	page := &planWriter{mirrorIO: w.mirrorIO, tally: &planTally{}, admitted: &atomic.Int64{}}
+	return page, func(committed bool) {
+		if committed {
+			w.tally.merge(page.tally)
+			return
+		}
+		for range page.admitted.Load() {
+			w.ceiling.refund()
+		}
+	}
 }
 
 // markNotFound counts the status write a sync would make.

@@ -182,7 +182,7 @@ func (s *syncSession) incomplete() bool { return s.interrupted || len(s.shortfal
 func (s *syncSession) writePage(ctx context.Context, w mirrorWrites, seen map[string]v1alpha1.ProvisioningState, page []v1alpha1.Mirror) (added, repeated int, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(pageWriters)
-	pageWrites, commit := w.page()
+	pageWrites, end := w.page()
 	names := make(map[string]v1alpha1.ProvisioningState, len(page))
 	for _, m := range page {
 		_, earlier := seen[m.GetName()]
@@ -195,9 +195,10 @@ func (s *syncSession) writePage(ctx context.Context, w mirrorWrites, seen map[st
 		g.Go(func() error { return s.write(gctx, pageWrites, m) })
 	}
 	if err := g.Wait(); err != nil {
+		end(false)
 		return 0, 0, err
 	}
-	commit()
+	end(true)
 	maps.Copy(seen, names)
 	return len(names), repeated, nil
 }

@@ -129,6 +129,11 @@ func syncedStatus(acct *v1alpha1.CloudAccount, session *syncSession, prune prune
 	metrics.MirrorCeilingExcluded.WithLabelValues(acct.Name).Set(float64(cappedOrgs + cappedCCs))
 
 	switch {
+	case prune.heldBack != "" && capped != "":
+		// One reason only: the held-back deletes need a decision, and the ceiling's
+		// note rides along so it is not lost.
+		both := prune.heldBack + "; " + capped
+		return outcome{kind: outcomePruneHeldBack, reason: v1alpha1.ReasonPruneHeldBack, message: both, event: both}
 	case prune.heldBack != "":
 		return outcome{kind: outcomePruneHeldBack, reason: v1alpha1.ReasonPruneHeldBack, message: prune.heldBack, event: prune.heldBack}
 	case capped != "":

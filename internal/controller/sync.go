@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -72,7 +73,7 @@ func (r *CloudAccountReconciler) start(ctx context.Context, acct *v1alpha1.Cloud
 	if err != nil {
 		return nil, r.stalled(acct, classifySetup(err), err), nil
 	}
-	state.session.lent = r.stillLent(acct)
+	state.session.lent = r.stillLent(acct, secretVersion)
 	if state.session.ceiling, err = r.ceilingFor(ctx, acct); err != nil {
 		state.endSession()
 		return nil, ctrl.Result{}, err
@@ -91,6 +92,12 @@ func (r *CloudAccountReconciler) settle(ctx context.Context, acct *v1alpha1.Clou
 	}
 	if err != nil && ctx.Err() != nil { // shutting down: the next leader starts over
 		return ctrl.Result{}, err
+	}
+	if errors.Is(err, errSecretChanged) {
+		// No verdict yet: the next reconcile (the Secret's change queued one; the
+		// requeue is a backstop) starts over with a provider built from the new Secret.
+		state.endSession()
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	if err == nil {
 		prune, err := r.prune(ctx, acct, state, session, writes)

@@ -258,6 +258,35 @@ var _ = Describe("Credentials lent only with the Secret's consent", func() {
 		Expect(getAccount(acct.Name).Status.LastSyncTime).To(BeNil())
 	})
 
+	It("stops a sync in flight before its next page when the Secret narrows its origins", func() {
+		cf := cloudFoundryCase()
+		acct := createAccount(cf, sim, cf.secret, nil)
+		defer deleteAccount(acct)
+		secret := &corev1.Secret{}
+		key := client.ObjectKey{Namespace: operatorNamespace, Name: acct.Spec.CredentialsSecretRef.Name}
+		Expect(k8sClient.Get(suiteCtx, key, secret)).To(Succeed())
+		secret.Annotations[v1alpha1.AnnotationOrigins] = sim.URL() + " " + bigSim.URL() // widened
+		Expect(k8sClient.Update(suiteCtx, secret)).To(Succeed())
+		waitSynced(acct.Name, requestSync(acct.Name)) // a sync under the widened Secret
+
+		slow := sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultSlow, Endpoint: cf.orgList, Page: 2, Delay: 3 * time.Second})
+		defer sim.ClearFaults()
+		sim.ResetStats()
+		requestSync(acct.Name)
+		Eventually(func() int { return sim.FaultFired(slow) }).Should(Equal(1), "page 2 is being served, slowly")
+		Expect(k8sClient.Get(suiteCtx, key, secret)).To(Succeed())
+		secret.Annotations[v1alpha1.AnnotationOrigins] = bigSim.URL() // narrowed: sim no longer allowed
+		Expect(k8sClient.Update(suiteCtx, secret)).To(Succeed())
+		Eventually(func(g Gomega) {
+			a := getAccount(acct.Name)
+			g.Expect(meta.FindStatusCondition(a.Status.Conditions, v1alpha1.ConditionReady)).To(HaveField("Reason", v1alpha1.ReasonOriginNotAllowed))
+			g.Expect(meta.IsStatusConditionTrue(a.Status.Conditions, v1alpha1.ConditionStalled)).To(BeTrue())
+		}).Should(Succeed())
+		Expect(sim.Count(cf.orgList)).To(Equal(2), "no page after the one in flight is asked for")
+		Consistently(func() int { return len(sim.Requests()) }).WithTimeout(2*time.Second).Should(Equal(len(sim.Requests())),
+			"nothing more reaches the origin the Secret no longer names")
+	})
+
 	It("stalls an account whose Secret carries no annotation, sending nothing", func() {
 		sim.ResetStats()
 		acct := createAccountLending(pc, "ccloud-no-consent", "")

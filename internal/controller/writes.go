@@ -25,9 +25,10 @@ import (
 type mirrorWrites interface {
 	// ensure brings the mirror to desired, or counts what that would take.
 	ensure(ctx context.Context, desired v1alpha1.Mirror) error
-	// page returns the writes of one page and a commit to call once all of them
-	// succeeded: a page written again after a failure must not count twice.
-	page() (writes mirrorWrites, commit func())
+	// page returns the writes of one page and end, to call when the page is done:
+	// committed once all of them succeeded. A page written again after a failure must
+	// not count twice, nor keep ceiling slots it did not use.
+	page() (writes mirrorWrites, end func(committed bool))
 	// markNotFound writes marked's status over cached's (a vanished item kept because
 	// spec.prune is false), or counts it.
 	markNotFound(ctx context.Context, cached, marked v1alpha1.Mirror) error
