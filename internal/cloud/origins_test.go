@@ -67,7 +67,7 @@ func TestExactURLAllowsThatURLAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for url, want := range map[string]bool{
+	for target, want := range map[string]bool{
 		"https://idp.example.com/oauth2/token":                          true,
 		"https://idp.example.com:443/oauth2/token":                      true,
 		"https://idp.example.com/oauth2/token/partner/v2/organizations": false,
@@ -76,8 +76,8 @@ func TestExactURLAllowsThatURLAlone(t *testing.T) {
 		"https://idp.example.com/":                                      false,
 		"http://idp.example.com/oauth2/token":                           false,
 	} {
-		if got := allowed.Allows(mustURL(t, url)); got != want {
-			t.Errorf("Allows(%s) = %v, want %v", url, got, want)
+		if got := allowed.Allows(mustURL(t, target)); got != want {
+			t.Errorf("Allows(%s) = %v, want %v", target, got, want)
 		}
 	}
 	if _, err := ExactURL("http://idp.example.com/oauth2/token"); err == nil {
