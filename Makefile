@@ -157,7 +157,11 @@ bench: ## Run the built operator with its shipped defaults against a local API s
 
 # The image: one static binary per platform, cross-compiled (no emulation), with
 # no build paths in it, so one commit gives one digest. IMAGE_ARCHES=amd64 builds
-# one platform only.
+# one platform only. IMAGE_GOFLAGS say on the command line what a machine's
+# GOFLAGS or go env may say otherwise: no VCS stamp (a clone without .git, or a
+# dirty tree, would change the binary) and the baseline instruction sets.
+IMAGE_GOFLAGS = -trimpath -buildvcs=false -ldflags="-s -w"
+IMAGE_GOENV = CGO_ENABLED=0 GOAMD64=v1 GOARM64=v8.0
 IMAGE_ARCHES ?= amd64 arm64
 IMAGE_TAR ?= bin/orgsync-image.tar
 IMAGE_REVISION ?= $(shell git describe --always --dirty --abbrev=40 --match='NeVeR' 2>/dev/null)
@@ -167,7 +171,7 @@ image: ## Build the operator image, an OCI image index of IMAGE_ARCHES (linux/am
 	@mkdir -p bin/image
 	@for a in $(IMAGE_ARCHES); do \
 		echo "go build linux/$$a"; \
-		CGO_ENABLED=0 GOOS=linux GOARCH=$$a go build -trimpath -ldflags="-s -w" -o bin/image/manager-linux-$$a . ; \
+		$(IMAGE_GOENV) GOOS=linux GOARCH=$$a go build $(IMAGE_GOFLAGS) -o bin/image/manager-linux-$$a . ; \
 	done
 	go run ./cmd/build-image $(foreach a,$(IMAGE_ARCHES),-binary $(a)=bin/image/manager-linux-$(a)) \
 		-ref $(IMG) -version $(VERSION) -revision "$(IMAGE_REVISION)" -out $(IMAGE_TAR)
