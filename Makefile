@@ -233,9 +233,13 @@ docker-push: ## Push the manager image.
 print-version: ## Print the release version (the chart's appVersion).
 	@echo $(VERSION)
 
-# The release workflow's first check: a tag vX.Y.Z must name the chart's appVersion.
+# The release workflow's first check: a tag vX.Y.Z must name the chart's appVersion,
+# and the chart's own version must be the same (make release publishes the chart
+# under its version, the image under appVersion).
+CHART_VERSION = $(shell awk '/^version:/ { gsub(/"/, "", $$2); print $$2 }' charts/orgsync/Chart.yaml)
 .PHONY: release-check-tag
-release-check-tag: ## Fail unless TAG is v$(VERSION), the chart's appVersion.
+release-check-tag: ## Fail unless TAG is v$(VERSION), the chart's appVersion, and the chart's version is $(VERSION) too.
+	@if [ "$(CHART_VERSION)" != "$(VERSION)" ]; then echo "error: charts/orgsync/Chart.yaml has version '$(CHART_VERSION)' and appVersion '$(VERSION)': a release needs both the same" >&2; exit 1; fi
 	@if [ "$(TAG)" != "v$(VERSION)" ]; then echo "error: tag '$(TAG)' is not v$(VERSION), the chart's appVersion" >&2; exit 1; fi
 	@echo "tag $(TAG) releases $(VERSION)"
 

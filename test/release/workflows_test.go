@@ -89,6 +89,30 @@ func TestReleaseCheckTag(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err == nil {
 		t.Errorf("make release-check-tag accepted tag v%s.1 for version %s:\n%s", version, version, out)
 	}
+
+	// A chart whose version is not its appVersion is refused, whatever the tag.
+	bumped := filepath.Join(t.TempDir(), "orgsync")
+	copyTrackedFiles(t, bumped)
+	chartFile := filepath.Join(bumped, "charts", "orgsync", "Chart.yaml")
+	chart, err := os.ReadFile(chartFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versionLine := regexp.MustCompile(`(?m)^version: .*$`)
+	if !versionLine.Match(chart) {
+		t.Fatalf("%s has no version line", chartFile)
+	}
+	if err := os.WriteFile(chartFile, versionLine.ReplaceAll(chart, []byte("version: "+version+"-1")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command("make", "-C", bumped, "release-check-tag", "TAG=v"+version)
+	cmd.Env = cleanMakeEnv()
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Errorf("make release-check-tag accepted tag v%s for a chart of version %s-1, appVersion %s:\n%s", version, version, version, out)
+	} else if !strings.Contains(string(out), "a release needs both the same") {
+		t.Errorf("make release-check-tag failed for another reason than the chart's version:\n%s", out)
+	}
 }
 
 // make sign hands cosign exactly the digests make release wrote. cosign itself
