@@ -109,7 +109,7 @@ test-unit: ## Run the unit tests: no API server, no tool to build (under a minut
 	go test -short -count=1 $(UNIT_PKGS)
 
 .PHONY: test-int
-test-int: chart-tools envtest-assets ## Run the tests that start an API server (envtest): the API schema, the controller, the chart's install.
+test-int: chart-tools envtest-assets ## Run the tests that start an API server (envtest): the API schema, the controller, the self-check, the chart's install.
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" go test -count=1 $(INT_PKGS)
 
 .PHONY: test-chart
