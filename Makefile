@@ -109,7 +109,7 @@ test-unit: ## Run the unit tests: no API server, no tool to build (under a minut
 	go test -short -count=1 $(UNIT_PKGS)
 
 .PHONY: test-int
-test-int: chart-tools envtest-assets ## Run the tests that start an API server (envtest): the API schema, the controller, the chart's install.
+test-int: chart-tools envtest-assets ## Run the tests that start an API server (envtest): the API schema, the controller, the self-check, the chart's install.
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" go test -count=1 $(INT_PKGS)
 
 .PHONY: test-chart
@@ -157,7 +157,11 @@ bench: ## Run the built operator with its shipped defaults against a local API s
 
 # The image: one static binary per platform, cross-compiled (no emulation), with
 # no build paths in it, so one commit gives one digest. IMAGE_ARCHES=amd64 builds
-# one platform only.
+# one platform only. IMAGE_GOFLAGS say on the command line what a machine's
+# GOFLAGS or go env may say otherwise: no VCS stamp (a clone without .git, or a
+# dirty tree, would change the binary) and the baseline instruction sets.
+IMAGE_GOFLAGS = -trimpath -buildvcs=false -ldflags="-s -w"
+IMAGE_GOENV = CGO_ENABLED=0 GOAMD64=v1 GOARM64=v8.0
 IMAGE_ARCHES ?= amd64 arm64
 IMAGE_TAR ?= bin/orgsync-image.tar
 IMAGE_REVISION ?= $(shell git describe --always --dirty --abbrev=40 --match='NeVeR' 2>/dev/null)
@@ -167,7 +171,7 @@ image: ## Build the operator image, an OCI image index of IMAGE_ARCHES (linux/am
 	@mkdir -p bin/image
 	@for a in $(IMAGE_ARCHES); do \
 		echo "go build linux/$$a"; \
-		CGO_ENABLED=0 GOOS=linux GOARCH=$$a go build -trimpath -ldflags="-s -w" -o bin/image/manager-linux-$$a . ; \
+		$(IMAGE_GOENV) GOOS=linux GOARCH=$$a go build $(IMAGE_GOFLAGS) -o bin/image/manager-linux-$$a . ; \
 	done
 	go run ./cmd/build-image $(foreach a,$(IMAGE_ARCHES),-binary $(a)=bin/image/manager-linux-$(a)) \
 		-ref $(IMG) -version $(VERSION) -revision "$(IMAGE_REVISION)" -out $(IMAGE_TAR)
@@ -229,9 +233,13 @@ docker-push: ## Push the manager image.
 print-version: ## Print the release version (the chart's appVersion).
 	@echo $(VERSION)
 
-# The release workflow's first check: a tag vX.Y.Z must name the chart's appVersion.
+# The release workflow's first check: a tag vX.Y.Z must name the chart's appVersion,
+# and the chart's own version must be the same (make release publishes the chart
+# under its version, the image under appVersion).
+CHART_VERSION = $(shell awk '/^version:/ { gsub(/"/, "", $$2); print $$2 }' charts/orgsync/Chart.yaml)
 .PHONY: release-check-tag
-release-check-tag: ## Fail unless TAG is v$(VERSION), the chart's appVersion.
+release-check-tag: ## Fail unless TAG is v$(VERSION), the chart's appVersion, and the chart's version is $(VERSION) too.
+	@if [ "$(CHART_VERSION)" != "$(VERSION)" ]; then echo "error: charts/orgsync/Chart.yaml has version '$(CHART_VERSION)' and appVersion '$(VERSION)': a release needs both the same" >&2; exit 1; fi
 	@if [ "$(TAG)" != "v$(VERSION)" ]; then echo "error: tag '$(TAG)' is not v$(VERSION), the chart's appVersion" >&2; exit 1; fi
 	@echo "tag $(TAG) releases $(VERSION)"
 

@@ -22,6 +22,12 @@ if [ "$(id -u)" != 0 ] && [ -z "${CI:-}" ]; then
   exit 0
 fi
 previous="${E2E_PREVIOUS_RELEASE:?set E2E_PREVIOUS_RELEASE to the commit of the previous release, as make test-e2e does}"
+# The previous release is rebuilt from its commit: a shallow clone (CI's default
+# checkout) lacks it, and would fail only after this tree's release was built.
+if ! git -C "$root" cat-file -e "$previous^{commit}" 2>/dev/null; then
+  echo "e2e: error: the previous release's commit $previous is not in this clone (a shallow clone? fetch it, or the full history: git fetch --unshallow)" >&2
+  exit 1
+fi
 registry="127.0.0.1:${E2E_REGISTRY_PORT:-15000}"
 log() { echo "e2e: $(date +%T) $*" >&2; }
 
@@ -60,7 +66,8 @@ start=$(date +%s)
 mkdir -p "$dir/previous"
 git -C "$root" archive "$previous" | tar -x -C "$dir/previous"
 prev_version="$(awk '/^appVersion:/ { gsub(/"/, "", $2); print $2 }' "$dir/previous/charts/orgsync/Chart.yaml")"
-CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go -C "$dir/previous" build -trimpath -ldflags="-s -w" -o "$dir/previous-manager" .
+# Built as 'make image' builds (IMAGE_GOFLAGS, IMAGE_GOENV).
+CGO_ENABLED=0 GOAMD64=v1 GOOS=linux GOARCH=amd64 go -C "$dir/previous" build -trimpath -buildvcs=false -ldflags="-s -w" -o "$dir/previous-manager" .
 go -C "$root" run ./cmd/build-image -binary "amd64=$dir/previous-manager" -ref "$registry/orgsync:$prev_version" \
   -version "$prev_version" -revision "$previous" -out "$dir/previous.tar" >&2
 GOOS=linux GOARCH=amd64 "$cyclonedx" bin -json -noserial -notimestamp -version "v$prev_version" \

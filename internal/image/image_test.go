@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -254,10 +255,28 @@ func TestDockerfileDescribesTheSameImage(t *testing.T) {
 		`(?m)^ENTRYPOINT \["` + Entrypoint + `"\]$`,
 		`(?m)^ENV SSL_CERT_FILE=` + CABundlePath + `$`,
 		`go run \./cmd/build-image -binary /manager -rootfs /rootfs`,
-		`go build -trimpath -ldflags="-s -w"`,
 	} {
 		if !regexp.MustCompile(want).Match(data) {
 			t.Errorf("Dockerfile does not match %s", want)
+		}
+	}
+
+	// The binary is built as 'make image' builds it: its flags and settings.
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := regexp.MustCompile(`(?m)^IMAGE_GOFLAGS = (.+)$`).FindSubmatch(makefile)
+	env := regexp.MustCompile(`(?m)^IMAGE_GOENV = (.+)$`).FindSubmatch(makefile)
+	if flags == nil || env == nil {
+		t.Fatal("the Makefile sets no IMAGE_GOFLAGS or IMAGE_GOENV")
+	}
+	if want := "go build " + string(flags[1]) + " "; !strings.Contains(string(data), want) {
+		t.Errorf("Dockerfile does not run %q (IMAGE_GOFLAGS)", want)
+	}
+	for _, setting := range strings.Fields(string(env[1])) {
+		if !strings.Contains(string(data), setting+" ") {
+			t.Errorf("Dockerfile's build does not set %s (IMAGE_GOENV)", setting)
 		}
 	}
 }

@@ -13,22 +13,35 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 const ns = "default"
 
-// The check against a real API server: the CRDs installed, a Deployment whose
-// status says its pods are ready (no kubelet here: the test writes the status the
-// Deployment controller would), and a Lease a goroutine renews as a leader does.
-func TestCheckAgainstARealAPIServer(t *testing.T) {
-	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
+// startAPIServer starts envtest's kube-apiserver and etcd, or skips the test
+// under -short: make test-unit starts no API server, make test-int runs these.
+func startAPIServer(t *testing.T, env *envtest.Environment) *rest.Config {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts an API server (envtest): run make test-int")
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
+	return cfg
+}
+
+// The check against a real API server: the CRDs installed, a Deployment whose
+// status says its pods are ready (no kubelet here: the test writes the status the
+// Deployment controller would), and a Lease a goroutine renews as a leader does.
+func TestCheckAgainstARealAPIServer(t *testing.T) {
+	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
+	cfg := startAPIServer(t, env)
+	var err error
 	kube := kubernetes.NewForConfigOrDie(cfg)
 	ctx := context.Background()
 
@@ -103,13 +116,9 @@ func TestCheckAgainstARealAPIServer(t *testing.T) {
 // Without the CRDs the check fails at once, before it waits on anything.
 func TestCheckFailsWhenTheCRDsAreNotServed(t *testing.T) {
 	env := &envtest.Environment{}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	cfg := startAPIServer(t, env)
 	var out bytes.Buffer
-	err = Run(context.Background(), cfg, Check{Namespace: ns, Deployment: "orgsync", Timeout: time.Minute}, &out)
+	err := Run(context.Background(), cfg, Check{Namespace: ns, Deployment: "orgsync", Timeout: time.Minute}, &out)
 	if err == nil || errors.Is(err, ErrNotAnswering) {
 		t.Errorf("err = %v, want a failed list of cloudaccounts", err)
 	}

@@ -36,13 +36,22 @@ var repoRoot, _ = filepath.Abs("../..")
 // elfMachine is the ELF machine each GOARCH's binary must be for.
 var elfMachine = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
 
+// baseline is the instruction set level each GOARCH's binary must be built for
+// (GOAMD64, GOARM64), so the image runs on every CPU of its architecture.
+var baseline = map[string]string{"amd64": "v1", "arm64": "v8.0"}
+
 // make runs a make target in dir as a user would, with Helm's homes kept apart
 // from the user's.
 func runMake(t *testing.T, dir string, args ...string) string {
 	t.Helper()
+	return runMakeWithEnv(t, cleanMakeEnv(), dir, args...)
+}
+
+func runMakeWithEnv(t *testing.T, env []string, dir string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command("make", append([]string{"--no-print-directory", "-C", dir}, args...)...)
 	home := t.TempDir()
-	cmd.Env = append(cleanMakeEnv(), "HELM_CACHE_HOME="+home+"/cache", "HELM_CONFIG_HOME="+home+"/config", "HELM_DATA_HOME="+home+"/data")
+	cmd.Env = append(env, "HELM_CACHE_HOME="+home+"/cache", "HELM_CONFIG_HOME="+home+"/config", "HELM_DATA_HOME="+home+"/data")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -81,6 +90,21 @@ func copyTrackedFiles(t *testing.T, dst string) {
 		}
 		if err := os.WriteFile(target, data, info.Mode().Perm()); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// commitAll makes dir a git repository whose one commit holds everything in it.
+func commitAll(t *testing.T, dir string) {
+	t.Helper()
+	for _, args := range [][]string{
+		{"init", "-q"},
+		{"add", "-A"},
+		{"-c", "user.name=release test", "-c", "user.email=release-test@example.invalid", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "reproducibility test"},
+	} {
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
 }
@@ -131,16 +155,39 @@ func buildSetting(bi *buildinfo.BuildInfo, key string) string {
 	return ""
 }
 
-// Two builds of one commit, at two paths, give one digest; each platform's image
-// holds a static binary for its own architecture.
+// freshMachineEnv is the environment of a machine that sets nothing for Go
+// builds: no GOFLAGS (so -buildvcs is auto, and stamps the git revision where
+// there is one) and no GOAMD64 or GOARM64. A GOFLAGS set with 'go env -w' lives
+// in the go env file, which an empty or unset GOFLAGS does not override; go's
+// own default, spelled out, does.
+func freshMachineEnv() []string {
+	var env []string
+	for _, kv := range cleanMakeEnv() {
+		if k, _, _ := strings.Cut(kv, "="); k != "GOFLAGS" && k != "GOAMD64" && k != "GOARM64" {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "GOFLAGS=-buildvcs=auto")
+}
+
+// Two builds of one commit, at two paths (one a git work tree, the other a plain
+// copy), give one digest on a machine that sets nothing for Go builds; each
+// platform's image holds a static binary for its own architecture.
 func TestImageIsReproducibleAndMultiPlatform(t *testing.T) {
 	work := t.TempDir()
+	env := freshMachineEnv()
+	// A repository of its own, with a .git directory: go does not see the
+	// repository of a 'git worktree' (.git is a file there), so repoRoot may be
+	// one where no build would be stamped.
+	repo := filepath.Join(work, "repo", "orgsync")
+	copyTrackedFiles(t, repo)
+	commitAll(t, repo)
 	first := filepath.Join(work, "first.tar")
-	runMake(t, repoRoot, "image", "IMAGE_TAR="+first, "IMAGE_REVISION=reproducibility-test")
+	runMakeWithEnv(t, env, repo, "image", "IMAGE_TAR="+first, "IMAGE_REVISION=reproducibility-test")
 	clone := filepath.Join(work, "elsewhere", "orgsync")
 	copyTrackedFiles(t, clone)
 	second := filepath.Join(work, "second.tar")
-	runMake(t, clone, "image", "IMAGE_TAR="+second, "IMAGE_REVISION=reproducibility-test")
+	runMakeWithEnv(t, env, clone, "image", "IMAGE_TAR="+second, "IMAGE_REVISION=reproducibility-test")
 
 	a, b := readIndex(t, first), readIndex(t, second)
 	da, err := a.Digest()
@@ -148,7 +195,7 @@ func TestImageIsReproducibleAndMultiPlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 	db, _ := b.Digest()
-	t.Logf("index digest: %s (in %s), %s (in %s)", da, repoRoot, db, clone)
+	t.Logf("index digest: %s (in %s, a git repository), %s (in %s, a plain copy)", da, repo, db, clone)
 	if da != db {
 		t.Errorf("one commit built at two paths gave two digests: %s, %s", da, db)
 	}
@@ -187,6 +234,14 @@ func TestImageIsReproducibleAndMultiPlatform(t *testing.T) {
 		}
 		if buildSetting(bi, "-trimpath") != "true" || buildSetting(bi, "CGO_ENABLED") != "0" {
 			t.Errorf("linux/%s: build settings %v; want -trimpath and CGO_ENABLED=0", arch, bi.Settings)
+		}
+		for _, st := range bi.Settings {
+			if strings.HasPrefix(st.Key, "vcs") {
+				t.Errorf("linux/%s: stamped with %s=%s; want no VCS information (-buildvcs=false)", arch, st.Key, st.Value)
+			}
+		}
+		if level, want := buildSetting(bi, "GO"+strings.ToUpper(arch)), baseline[arch]; level != want {
+			t.Errorf("linux/%s: built for GO%s=%q, want %q", arch, strings.ToUpper(arch), level, want)
 		}
 		t.Logf("linux/%s %s: %s ELF, %d bytes, %s", arch, d.Digest, f.Machine, len(bin), bi.GoVersion)
 		f.Close()

@@ -1,6 +1,7 @@
 package release_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,7 +56,39 @@ func TestWorkflowStepsAreMakeTargets(t *testing.T) {
 				if !targets[m[2]] {
 					t.Errorf("%s job %s: make %s is not a target of the Makefile", filepath.Base(f), job, m[2])
 				}
+				if problem := sudoLosesPath(m[1]); problem != "" {
+					t.Errorf("%s job %s step %q: %s", filepath.Base(f), job, s.Name, problem)
+				}
 			}
+		}
+	}
+}
+
+// sudoLosesPath says what is wrong with a sudo prefix of a make call, or "".
+// sudo resets PATH to its secure_path (Ubuntu's sets one) even when told to
+// preserve it, so the go of actions/setup-go would not be found: PATH must be
+// set again after sudo, as 'env "PATH=$PATH"' does.
+func sudoLosesPath(prefix string) string {
+	if prefix == "" {
+		return ""
+	}
+	if !regexp.MustCompile(`\benv (\S+ )*"?PATH=\$PATH"? `).MatchString(prefix) {
+		return fmt.Sprintf(`%q loses PATH to sudo's secure_path: set it after sudo with env "PATH=$PATH"`, strings.TrimSpace(prefix))
+	}
+	return ""
+}
+
+// The PATH rule catches the step that lost setup-go's go, and passes its fix.
+func TestSudoLosesPath(t *testing.T) {
+	for prefix, ok := range map[string]bool{
+		"": true,
+		"sudo --preserve-env=PATH,HOME,GOPATH,GOCACHE,GOMODCACHE,GOTOOLCHAIN env CI=true ": false,
+		"sudo --preserve-env=PATH,HOME ": false,
+		`sudo --preserve-env=HOME,GOPATH,GOCACHE,GOMODCACHE,GOTOOLCHAIN env "PATH=$PATH" CI=true `: true,
+		`sudo --preserve-env=HOME env CI=true "PATH=$PATH" `:                                       true,
+	} {
+		if got := sudoLosesPath(prefix) == ""; got != ok {
+			t.Errorf("sudoLosesPath(%q) = %q; want ok=%v", prefix, sudoLosesPath(prefix), ok)
 		}
 	}
 }
@@ -88,6 +121,30 @@ func TestReleaseCheckTag(t *testing.T) {
 	cmd.Env = cleanMakeEnv()
 	if out, err := cmd.CombinedOutput(); err == nil {
 		t.Errorf("make release-check-tag accepted tag v%s.1 for version %s:\n%s", version, version, out)
+	}
+
+	// A chart whose version is not its appVersion is refused, whatever the tag.
+	bumped := filepath.Join(t.TempDir(), "orgsync")
+	copyTrackedFiles(t, bumped)
+	chartFile := filepath.Join(bumped, "charts", "orgsync", "Chart.yaml")
+	chart, err := os.ReadFile(chartFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versionLine := regexp.MustCompile(`(?m)^version: .*$`)
+	if !versionLine.Match(chart) {
+		t.Fatalf("%s has no version line", chartFile)
+	}
+	if err := os.WriteFile(chartFile, versionLine.ReplaceAll(chart, []byte("version: "+version+"-1")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command("make", "-C", bumped, "release-check-tag", "TAG=v"+version)
+	cmd.Env = cleanMakeEnv()
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Errorf("make release-check-tag accepted tag v%s for a chart of version %s-1, appVersion %s:\n%s", version, version, version, out)
+	} else if !strings.Contains(string(out), "a release needs both the same") {
+		t.Errorf("make release-check-tag failed for another reason than the chart's version:\n%s", out)
 	}
 }
 
