@@ -89,7 +89,7 @@ lint-workflows: actionlint ## Lint .github/workflows with actionlint.
 	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
 
 .PHONY: test
-test: controller-gen chart-tools cyclonedx-gomod envtest-assets verify-generated vet lint ## Check generated files, vet and lint (workflows included), run all tests (chart and release tests included) against envtest, fuzz, then the e2e test on a real node.
+test: test-deps verify-generated vet lint ## Check generated files, vet and lint (workflows included), run all tests (chart and release tests included) against envtest, fuzz, then the e2e test on a real node.
 	@assets="$(KUBEBUILDER_ASSETS)"; \
 	if [ -z "$$assets" ]; then echo "error: hack/envtest-assets.sh printed no directory" >&2; exit 1; fi; \
 	echo "KUBEBUILDER_ASSETS=$$assets"; \
@@ -325,6 +325,24 @@ KUBEBUILDER_ASSETS ?= $(eval KUBEBUILDER_ASSETS := $$(shell hack/envtest-assets.
 .PHONY: envtest-assets
 envtest-assets: ## Build (once) kube-apiserver and etcd for envtest and print their directory.
 	@echo "$(KUBEBUILDER_ASSETS)"
+
+# Everything make test builds before it checks anything, TOOLS_JOBS at a time: on a
+# cold machine much of each build is fetching modules, which overlaps with compiling
+# another. node-assets (CI only: the e2e test needs root) waits for envtest-assets,
+# whose kube-apiserver build it would otherwise repeat at the same time.
+TOOLS_JOBS ?= 4
+TEST_TOOLS = controller-gen helm helm4 helm-unittest promtool cyclonedx-gomod golangci-lint kube-api-linter actionlint
+
+.PHONY: test-deps
+test-deps: ## Build (once per machine) the tools, kube-apiserver and etcd, and in CI the node's components, side by side.
+	@$(MAKE) --no-print-directory -j$(TOOLS_JOBS) $(addprefix tool-,$(TEST_TOOLS)) envtest-assets $(if $(CI),node-assets)
+
+tool-%:
+	@hack/tool.sh $* >/dev/null
+
+.PHONY: node-assets
+node-assets: envtest-assets ## Build (once) the one-node cluster's Kubernetes components and fetch containerd, runc and the CNI plugins.
+	@hack/node/assets.sh >/dev/null
 
 # Tools are built by hack/tool.sh from their own modules under hack/tools/<name>,
 # pinned there, cached per user by version, and linked into bin/.
