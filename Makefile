@@ -116,12 +116,12 @@ test-int: chart-tools envtest-assets ## Run the tests that start an API server (
 test-chart: chart-tools envtest-assets ## Lint, unit-test and install the Helm chart (Helm v3 and v4) into a real API server.
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" go test ./test/chart/ -count=1 -v
 
-# Fuzz targets are found with 'go test -list', which prints a package's matching
-# functions followed by an "ok <package>" line; go test can fuzz only one target of
+# hack/fuzz-targets.sh lists the fuzz targets from the sources ('go test -list' would
+# link every package's test binary to find them); go test can fuzz only one target of
 # one package at a time.
 .PHONY: fuzz
 fuzz: ## Run every Fuzz* target in the repository for FUZZTIME each.
-	@targets="$$(go test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $$1; next } /^ok / { n = split(names, f, " "); for (i = 1; i <= n; i++) print $$2, f[i]; names = "" }')"; \
+	@targets="$$(hack/fuzz-targets.sh)"; \
 	if [ -z "$$targets" ]; then echo "fuzz: no Fuzz targets"; exit 0; fi; \
 	while read -r pkg name; do \
 		echo "fuzz: $$pkg $$name for $(FUZZTIME)"; \
