@@ -48,6 +48,13 @@ for c in /sys/fs/cgroup/*/kubepods; do
   if [ -e "$c" ]; then die "$c exists: another node runs here, or one was not cleaned up (hack/node/down.sh)"; fi
 done
 if [ -e "$dir/pids" ]; then die "$dir already holds a node"; fi
+# The kubelet evicts every pod, and admits none, once the disk under its root holds
+# less than the evictionHard amounts below: with a nearly full disk a test would wait
+# for a pod that never starts. Say so now instead.
+min_free_kib=$((2 * 1024 * 1024))
+free_kib="$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')"
+[ "$free_kib" -ge "$min_free_kib" ] ||
+  die "only $((free_kib / 1024)) MiB free on the disk holding $dir; the node needs 2 GiB (its kubelet evicts pods below 1 GiB)"
 
 # From here on, a failure (or an interrupt) stops whatever has started.
 started=""
@@ -298,7 +305,9 @@ protectKernelDefaults: true
 podLogsDir: "$kl/pod-logs"
 resolvConf: /etc/resolv.conf
 serializeImagePulls: false
-evictionHard: {memory.available: "100Mi", nodefs.available: "2%", imagefs.available: "2%"}
+# Amounts, not percentages: on a large disk, 2% free is still gigabytes a test node
+# does not need.
+evictionHard: {memory.available: "100Mi", nodefs.available: "1Gi", imagefs.available: "1Gi"}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 EOF

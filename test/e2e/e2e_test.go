@@ -216,9 +216,29 @@ func (e *e2e) helmRun(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := e.run(t, "", e.helm, args...)
 	if err != nil {
+		e.explainStall(t)
 		t.Fatal(err)
 	}
 	return out
+}
+
+// explainStall logs what a failed helm --wait leaves unsaid: whether the node was
+// under pressure (a nearly full disk taints it and evicts pods), and what happened
+// to the namespace's pods.
+func (e *e2e) explainStall(t *testing.T) {
+	t.Helper()
+	for _, args := range [][]string{
+		{"get", "nodes", "-o", `jsonpath={range .items[*]}{.metadata.name}: taints {.spec.taints}{"\n"}{range .status.conditions[*]}  {.type}={.status} {.message}{"\n"}{end}{end}`},
+		{"-n", namespace, "get", "pods", "-o", "wide"},
+		{"-n", namespace, "get", "events", "--sort-by=.lastTimestamp"},
+	} {
+		out, err := e.run(t, "", e.kubectl, args...)
+		if err != nil {
+			t.Logf("kubectl %s: %v", strings.Join(args[:3], " "), err)
+			continue
+		}
+		t.Logf("kubectl %s:\n%s", strings.Join(args[:3], " "), out)
+	}
 }
 
 // getJSON reads kubectl get -o json into v.
