@@ -76,9 +76,9 @@ RACE ?= -race
 FUZZTIME ?= 50000x
 
 .PHONY: lint
-lint: golangci-lint kube-api-linter actionlint ## Run golangci-lint (.golangci.yml) on all code, kube-api-linter (.golangci-kal.yml) on api/, and actionlint on the GitHub workflows.
+lint: golangci-lint actionlint ## Run golangci-lint (.golangci.yml) on all code, its kube-api-linter (.golangci-kal.yml) on api/, and actionlint on the GitHub workflows.
 	$(GOLANGCI_LINT) run --build-tags e2e ./...
-	$(KUBE_API_LINTER) run --config .golangci-kal.yml ./api/...
+	$(GOLANGCI_LINT) run --config .golangci-kal.yml ./api/...
 	$(MAKE) --no-print-directory lint-workflows
 
 # actionlint checks the workflows' syntax, expressions, action inputs and
@@ -313,7 +313,6 @@ $(LOCALBIN):
 KUBECTL ?= kubectl
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
-KUBE_API_LINTER ?= $(LOCALBIN)/kube-api-linter
 CYCLONEDX_GOMOD ?= $(LOCALBIN)/cyclonedx-gomod
 ACTIONLINT ?= $(LOCALBIN)/actionlint
 
@@ -331,7 +330,7 @@ envtest-assets: ## Build (once) kube-apiserver and etcd for envtest and print th
 # another. node-assets (CI only: the e2e test needs root) waits for envtest-assets,
 # whose kube-apiserver build it would otherwise repeat at the same time.
 TOOLS_JOBS ?= 4
-TEST_TOOLS = controller-gen helm helm4 helm-unittest promtool cyclonedx-gomod golangci-lint kube-api-linter actionlint
+TEST_TOOLS = controller-gen helm helm4 helm-unittest promtool cyclonedx-gomod golangci-lint actionlint
 
 .PHONY: test-deps
 test-deps: ## Build (once per machine) the tools, kube-apiserver and etcd, and in CI the node's components, side by side.
@@ -355,7 +354,7 @@ controller-gen: ## Build (once per machine and version) controller-gen, linked a
 	@hack/tool.sh controller-gen >/dev/null
 
 .PHONY: golangci-lint
-golangci-lint: ## Build (once per machine and version) golangci-lint, linked as bin/golangci-lint.
+golangci-lint: ## Build (once per machine and version) golangci-lint with kube-api-linter built in, linked as bin/golangci-lint.
 	@hack/tool.sh golangci-lint >/dev/null
 
 .PHONY: cyclonedx-gomod
@@ -365,7 +364,3 @@ cyclonedx-gomod: ## Build (once per machine and version) cyclonedx-gomod, linked
 .PHONY: actionlint
 actionlint: ## Build (once per machine and version) actionlint, linked as bin/actionlint.
 	@hack/tool.sh actionlint >/dev/null
-
-.PHONY: kube-api-linter
-kube-api-linter: ## Build (once per machine and version) golangci-lint with kube-api-linter built in, linked as bin/kube-api-linter.
-	@hack/tool.sh kube-api-linter >/dev/null

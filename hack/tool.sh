@@ -15,7 +15,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mod="$root/hack/tools/$name"
 [ -f "$mod/go.mod" ] || { echo "tool.sh: no module at hack/tools/$name" >&2; exit 2; }
 
-key="$(cat "$mod/go.mod" "$mod/go.sum" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)"
+inputs=("$mod/go.mod" "$mod/go.sum" "${BASH_SOURCE[0]}")
+for f in ldflags tags; do [ ! -f "$mod/$f" ] || inputs+=("$mod/$f"); done
+key="$(cat "${inputs[@]}" | sha256sum | cut -c1-16)"
 cache_root="${ORGSYNC_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/orgsync/tools}"
 dir="$cache_root/$name-$(go env GOOS)-$(go env GOARCH)-$key"
 bin="$dir/$name"
@@ -28,8 +30,11 @@ if [ ! -x "$bin" ]; then
   # An optional ldflags file stamps versions that the tool would otherwise print as unknown.
   ldflags=""
   [ -f "$mod/ldflags" ] && ldflags="$(cat "$mod/ldflags")"
+  # An optional tags file names build tags that leave out what the project never uses.
+  tags=""
+  [ -f "$mod/tags" ] && tags="$(cat "$mod/tags")"
   pkg="$(go -C "$mod" list tool | head -n 1)"
-  CGO_ENABLED=0 go -C "$mod" build -trimpath -ldflags "$ldflags" -o "$tmp/$name" "$pkg"
+  CGO_ENABLED=0 go -C "$mod" build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$tmp/$name" "$pkg"
   # Move into place only once built, so an interrupted build leaves nothing to trust.
   mkdir -p "$dir"
   mv "$tmp/$name" "$bin"
