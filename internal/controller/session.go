@@ -4,22 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/cloud"
 )
 
-// pageWriters bounds the concurrent mirror writes of one page. At 8 a cold sync of
-// 20,000 mirrors took 1.6 times as long as a bare client writing the same objects;
-// at 16 and 32, 1.2; 64 gained nothing more on 2 cores (docs/performance.md). With
-// four accounts syncing at once that is at most 128 requests in flight, well inside
-// API Priority and Fairness's share for service accounts.
+// pageWriters bounds the concurrent mirror writes of one account's session (the page
+// being written and the one after it share them). At 8 a cold sync of 20,000 mirrors
+// took 1.6 times as long as a bare client writing the same objects; at 16 and 32, 1.2;
+// 64 gained nothing more on 2 cores (docs/performance.md). With four accounts syncing
+// at once that is at most 128 requests in flight, well inside API Priority and
+// Fairness's share for service accounts.
 const pageWriters = 32
 
 // syncSession is one pass over all of an account's remote lists. It outlives a
@@ -132,38 +131,6 @@ func (s *syncSession) resumable(acct *v1alpha1.CloudAccount, secretVersion strin
 	return s.startedFor == specVersion{generation: acct.Generation, secretVersion: secretVersion}
 }
 
-// run lists and writes page by page until every list is done or one fails. A failure
-// after a list's first page marks the session interrupted: it resumes there later.
-func (s *syncSession) run(ctx context.Context, w mirrorWrites) error {
-	for _, l := range s.lists {
-		for !l.done() {
-			if s.lent != nil {
-				if err := s.lent(ctx); err != nil {
-					return err
-				}
-			}
-			page, err := l.page(ctx)
-			var added, repeated int
-			if err == nil {
-				added, repeated, err = s.writePage(ctx, w, s.listed[l.kind()], page)
-			}
-			if err != nil {
-				if l.pages() > 0 {
-					s.interrupted = true
-				}
-				return fmt.Errorf("list %s: %w", l.describe(), err)
-			}
-			l.written(added)
-			s.repeated += repeated
-			s.failures = 0 // the backoff counts failures in a row
-			if l.done() {
-				s.checkTotal(l)
-			}
-		}
-	}
-	return nil
-}
-
 // checkTotal records a finished list that held fewer distinct items than the remote's
 // own total. It runs once per list: a resumed session skips the lists already done.
 func (s *syncSession) checkTotal(l pageWalker) {
@@ -175,33 +142,6 @@ func (s *syncSession) checkTotal(l pageWalker) {
 // incomplete says whether what the listing missed may only be a candidate for pruning:
 // a list was paused part-way, or came up short of the remote's own total.
 func (s *syncSession) incomplete() bool { return s.interrupted || len(s.shortfalls) > 0 }
-
-// writePage writes a page's mirrors a few at a time. Its names count as listed only
-// once every write succeeded, so a page written again after a failure is written whole.
-// It returns how many names were new to the listing and how many repeated one.
-func (s *syncSession) writePage(ctx context.Context, w mirrorWrites, seen map[string]v1alpha1.ProvisioningState, page []v1alpha1.Mirror) (added, repeated int, err error) {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(pageWriters)
-	pageWrites, end := w.page()
-	names := make(map[string]v1alpha1.ProvisioningState, len(page))
-	for _, m := range page {
-		_, earlier := seen[m.GetName()]
-		_, onPage := names[m.GetName()]
-		if earlier || onPage {
-			repeated++ // listed twice (items shifted between pages): once is enough
-			continue
-		}
-		names[m.GetName()] = m.GetProvisioningState()
-		g.Go(func() error { return s.write(gctx, pageWrites, m) })
-	}
-	if err := g.Wait(); err != nil {
-		end(false)
-		return 0, 0, err
-	}
-	end(true)
-	maps.Copy(seen, names)
-	return len(names), repeated, nil
-}
 
 // write writes one mirror. The API server's refusal of the item, or a name another
 // object holds, skips that item: one bad item must not stop the account's sync.
@@ -248,62 +188,76 @@ func (s *syncSession) isListed(kind, name string) bool {
 	return ok
 }
 
-// pageWalker walks one remote list a page at a time.
+// pageWalker walks one remote list a page at a time. Pages it has read stay queued
+// until they are written, so a failed write never loses the rest of its page, nor the
+// page read ahead of it.
 type pageWalker interface {
 	describe() string
 	kind() string
+	// done says every page is read and written.
 	done() bool
-	// page returns the page that is pending, or reads the next one.
+	// more says page has a page to hand out: a queued one, or the next to read.
+	more() bool
+	// page hands out the oldest queued page not handed out since rewind, or reads
+	// the next one.
 	page(ctx context.Context) ([]v1alpha1.Mirror, error)
-	// written says the pending page is written, adding that many distinct items: the
-	// next call reads on.
+	// written says the oldest queued page is written, adding that many distinct
+	// items.
 	written(added int)
+	// rewind hands the queued pages out again: a resumed run writes them first.
+	rewind()
 	pages() int
 	// counts are the distinct items listed so far and the remote's total (0: unknown).
 	counts() (listed, total int)
 }
 
-// listWalk walks a listing of remote items of type T as mirrors of type M. A page
-// whose writes failed stays pending and is written again before the next page is
-// read, so a failed write never loses the rest of its page.
+// listWalk walks a listing of remote items of type T as mirrors of type M. Its queue
+// holds the pages read and not yet written (at most two: the one being written and
+// the one read ahead of it), oldest first.
 type listWalk[T any, M v1alpha1.Mirror] struct {
 	what       string
 	mirrorKind string
 	listing    *cloud.Listing[T]
 	acct       *v1alpha1.CloudAccount
 	desired    func(*v1alpha1.CloudAccount, T) M
-	pending    []v1alpha1.Mirror
-	hasPending bool
+	queue      [][]v1alpha1.Mirror
+	handed     int
 	distinct   int
 }
 
 func (l *listWalk[T, M]) describe() string { return l.what }
 func (l *listWalk[T, M]) kind() string     { return l.mirrorKind }
-func (l *listWalk[T, M]) done() bool       { return !l.hasPending && l.listing.Done() }
+func (l *listWalk[T, M]) done() bool       { return len(l.queue) == 0 && l.listing.Done() }
+func (l *listWalk[T, M]) more() bool       { return l.handed < len(l.queue) || !l.listing.Done() }
+func (l *listWalk[T, M]) rewind()          { l.handed = 0 }
 func (l *listWalk[T, M]) pages() int       { return l.listing.Pages() }
 func (l *listWalk[T, M]) counts() (int, int) {
 	return l.distinct, l.listing.Total()
 }
 
 func (l *listWalk[T, M]) written(added int) {
-	l.pending, l.hasPending = nil, false
+	l.queue[0] = nil
+	l.queue = l.queue[1:]
+	l.handed--
 	l.distinct += added
 }
 
 func (l *listWalk[T, M]) page(ctx context.Context) ([]v1alpha1.Mirror, error) {
-	if l.hasPending {
-		return l.pending, nil
+	if l.handed < len(l.queue) {
+		l.handed++
+		return l.queue[l.handed-1], nil
 	}
 	items, err := l.listing.Next(ctx)
 	if err != nil {
 		return nil, err
 	}
-	l.pending = make([]v1alpha1.Mirror, 0, len(items))
+	page := make([]v1alpha1.Mirror, 0, len(items))
 	for _, item := range items {
-		l.pending = append(l.pending, l.desired(l.acct, item))
+		page = append(page, l.desired(l.acct, item))
 	}
-	l.hasPending = true
-	return l.pending, nil
+	l.queue = append(l.queue, page)
+	l.handed++
+	return page, nil
 }
 
 // environmentLister reads the connect clusters of one Confluent environment.

@@ -13,13 +13,16 @@ import (
 type scriptedWalk struct {
 	total     int
 	failFirst int
-	read      bool
+	handed    bool // the page is handed out (in this run)
+	read      bool // the page is written
 }
 
 func (w *scriptedWalk) describe() string { return "scripted" }
 func (w *scriptedWalk) kind() string     { return kindOrganization }
 func (w *scriptedWalk) done() bool       { return w.read }
 func (w *scriptedWalk) pages() int       { return 0 }
+func (w *scriptedWalk) more() bool       { return !w.handed }
+func (w *scriptedWalk) rewind()          { w.handed = w.read }
 func (w *scriptedWalk) written(int)      { w.read = true }
 func (w *scriptedWalk) counts() (int, int) {
 	return 0, w.total
@@ -30,6 +33,7 @@ func (w *scriptedWalk) page(context.Context) ([]v1alpha1.Mirror, error) {
 		w.failFirst--
 		return nil, errors.New("remote failure")
 	}
+	w.handed = true
 	return nil, nil
 }
 

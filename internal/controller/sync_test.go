@@ -141,6 +141,7 @@ func TestListWalkRetriesThePendingPage(t *testing.T) {
 	}
 	for _, st := range steps {
 		failNext = st.failFetch
+		walk.rewind() // each step is a run of the session: a failed one hands its page out again
 		page, err := walk.page(context.Background())
 		if (err != nil) != st.wantErr {
 			t.Fatalf("%s: err = %v, want error %v", st.name, err, st.wantErr)
