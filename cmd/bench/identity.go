@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,22 +20,57 @@ import (
 )
 
 // The operator runs as the chart runs it: as a service account bound to the manager's
-// generated RBAC. An admin (system:masters) would fall in API Priority and Fairness's
-// exempt level; a service account falls in workload-low, as in a real cluster.
+// generated RBAC, which API Priority and Fairness (APF) puts in workload-low, as in a
+// real cluster. The exempt identity is the same account also in system:masters, which
+// APF exempts: nothing but the API server itself limits it, so the run measures the
+// operator's own ceiling. The bare client of a run takes the operator's identity.
 
 const (
 	serviceAccount = "orgsync"
 	rbacFile       = "config/rbac/role.yaml"
 )
 
+// identity is who the operator and the bare client are to the API server.
+type identity string
+
+const (
+	asServiceAccount identity = "service-account"
+	asExempt         identity = "exempt"
+)
+
+func parseIdentities(list string) ([]identity, error) {
+	var out []identity
+	for f := range strings.SplitSeq(list, ",") {
+		switch id := identity(strings.TrimSpace(f)); id {
+		case asServiceAccount, asExempt:
+			out = append(out, id)
+		default:
+			return nil, fmt.Errorf("unknown identity %q: want %s or %s", f, asServiceAccount, asExempt)
+		}
+	}
+	return out, nil
+}
+
+// apf names the identity's API Priority and Fairness level, for the report.
+func (id identity) apf() string {
+	if id == asExempt {
+		return "exempt"
+	}
+	return "workload-low"
+}
+
 // operatorIdentity grants the manager's roles to the operator's service account and
-// returns a client configuration and a kubeconfig for it.
-func operatorIdentity(ctx context.Context, env *devenv.Env) (*rest.Config, []byte, error) {
+// returns a client configuration and a kubeconfig for it, as id.
+func operatorIdentity(ctx context.Context, env *devenv.Env, id identity) (*rest.Config, []byte, error) {
 	if err := applyManagerRBAC(ctx, env); err != nil {
 		return nil, nil, err
 	}
 	user := "system:serviceaccount:" + devenv.Namespace + ":" + serviceAccount
-	return env.AddUser(user, "system:serviceaccounts", "system:serviceaccounts:"+devenv.Namespace, "system:authenticated")
+	groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + devenv.Namespace, "system:authenticated"}
+	if id == asExempt {
+		groups = append(groups, "system:masters")
+	}
+	return env.AddUser(user, groups...)
 }
 
 func applyManagerRBAC(ctx context.Context, env *devenv.Env) error {

@@ -17,7 +17,7 @@ import (
 // The limit: how fast the API server takes the same objects from a bare client that
 // does nothing but write them, two writes each (a create, then the status), as many at
 // once as the best of several concurrencies allows, with no client-side rate limit, as
-// the operator's service account (so in the same API Priority and Fairness level).
+// the operator's identity in the run (so in the same API Priority and Fairness level).
 
 // limitTry is one bare-client run at one concurrency.
 type limitTry struct {
@@ -27,10 +27,10 @@ type limitTry struct {
 
 // bareClientLimit writes copies of mirrors into a fresh control plane for each
 // concurrency in turn, so every try starts as empty as the operator's run did.
-func bareClientLimit(ctx context.Context, crdDir string, mirrors []v1alpha1.Mirror, workers []int) ([]limitTry, error) {
+func bareClientLimit(ctx context.Context, crdDir string, id identity, mirrors []v1alpha1.Mirror, workers []int) ([]limitTry, error) {
 	tries := make([]limitTry, 0, len(workers))
 	for _, w := range workers {
-		took, err := writeAll(ctx, crdDir, mirrors, w)
+		took, err := writeAll(ctx, crdDir, id, mirrors, w)
 		if err != nil {
 			return tries, fmt.Errorf("bare client, %d in flight: %w", w, err)
 		}
@@ -49,13 +49,13 @@ func best(tries []limitTry) limitTry {
 	return b
 }
 
-func writeAll(ctx context.Context, crdDir string, mirrors []v1alpha1.Mirror, workers int) (time.Duration, error) {
+func writeAll(ctx context.Context, crdDir string, id identity, mirrors []v1alpha1.Mirror, workers int) (time.Duration, error) {
 	env, err := devenv.Start(ctx, devenv.Options{CRDDir: crdDir, ControlPlaneOnly: true})
 	if err != nil {
 		return 0, err
 	}
 	defer env.Stop()
-	cfg, _, err := operatorIdentity(ctx, env) // the operator's priority level, not an admin's
+	cfg, _, err := operatorIdentity(ctx, env, id) // the operator's priority level
 	if err != nil {
 		return 0, err
 	}

@@ -31,6 +31,7 @@ func main() {
 	binary := flag.String("manager", "bin/orgsync", "The operator's built binary (go build -o bin/orgsync .).")
 	managerArgs := flag.String("manager-args", "", "Extra flags for the operator, space-separated, for comparisons only (say --kube-api-qps=50); the default run passes none.")
 	workersFlag := flag.String("limit-workers", "8,16,32,64", "Requests in flight for the bare client's tries; the best try is the limit.")
+	identitiesFlag := flag.String("identities", "service-account,exempt", "Who the operator and the bare client are to the API server, one run each per size: service-account (the chart's, in API Priority and Fairness's workload-low) and exempt (also in system:masters: no APF limit).")
 	out := flag.String("out", "docs/benchmarks.md", "Where to write the results as Markdown (empty: nowhere).")
 	workDir := flag.String("work-dir", "bin/bench", "Where each size keeps its kubeconfig, the operator's log and its heap profile.")
 	timeout := flag.Duration("timeout", 40*time.Minute, "Limit for each size.")
@@ -42,6 +43,10 @@ func main() {
 		fail(2, err)
 	}
 	workers, err := positiveInts(*workersFlag)
+	if err != nil {
+		fail(2, err)
+	}
+	identities, err := parseIdentities(*identitiesFlag)
 	if err != nil {
 		fail(2, err)
 	}
@@ -57,13 +62,15 @@ func main() {
 
 	machine := describeMachine()
 	started := time.Now().UTC()
-	results := make([]*result, 0, len(sizes))
+	results := make([]*result, 0, len(sizes)*len(identities))
 	for _, n := range sizes {
-		r, err := measure(ctx, s, n)
-		if err != nil {
-			fail(1, fmt.Errorf("%d mirrors: %w", n, err))
+		for _, id := range identities {
+			r, err := measure(ctx, s, n, id)
+			if err != nil {
+				fail(1, fmt.Errorf("%d mirrors, %s: %w", n, id, err))
+			}
+			results = append(results, r)
 		}
-		results = append(results, r)
 	}
 	machine.loadAfter = loadAverage()
 	rep := report{results: results, machine: machine, started: started, command: commandLine(), managerArgs: s.managerArgs}

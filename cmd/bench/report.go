@@ -54,7 +54,7 @@ type report struct {
 
 // columns of the main table, and each result's cells.
 var mainColumns = []string{
-	"mirrors", "cold sync", "limit (in flight)", "operator/limit", "writes, cold", "writes, unchanged",
+	"mirrors", "APF level", "cold sync", "limit (in flight)", "operator/limit", "writes, cold", "writes, unchanged",
 	"list requests, unchanged (ceil(n/page size))", "other remote requests", "token calls", "unchanged sync", "CPU per unchanged sync",
 	"rename to mirror", "peak RSS", "peak Go heap", "Go heap after", "list API", "kubectl get",
 }
@@ -67,7 +67,7 @@ func (r *result) cells() []string {
 		want += l.pages()
 	}
 	return []string{
-		fmt.Sprint(r.world.mirrors), seconds(r.cold), fmt.Sprintf("%s (%d)", seconds(b.took), b.workers),
+		fmt.Sprint(r.world.mirrors), r.id.apf(), seconds(r.cold), fmt.Sprintf("%s (%d)", seconds(b.took), b.workers),
 		fmt.Sprintf("%.2f", r.ratio()), fmt.Sprint(r.coldWrites.total()), fmt.Sprint(r.unchangedWrites.total()),
 		fmt.Sprintf("%d (%d)", requests, want), fmt.Sprint(r.otherRequests), fmt.Sprint(r.tokens), seconds(r.unchanged), seconds(r.unchangedCPU),
 		seconds(r.rename), mib(float64(r.peakRSS)), mib(r.peakHeap), mib(r.heapAfter), seconds(r.listAPI), seconds(r.listKubectl),
@@ -94,19 +94,19 @@ func (rep report) text() string {
 	w.Flush()
 	sb.WriteString("\nRemote list requests of the unchanged sync, by list (want: ceil(items/page size) per listing; pages of 100, Cloud Foundry v3 5000):\n")
 	w = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "mirrors\tlist\tlistings\titems each\trequests\twant")
+	fmt.Fprintln(w, "mirrors\tAPF level\tlist\tlistings\titems each\trequests\twant")
 	for _, r := range rep.results {
 		for _, l := range r.world.lists() {
-			fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%d\t%d\n", r.world.mirrors, l.name, l.lists, l.items, r.requests[l.endpoint], l.pages())
+			fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%d\t%d\n", r.world.mirrors, r.id.apf(), l.name, l.lists, l.items, r.requests[l.endpoint], l.pages())
 		}
 	}
 	w.Flush()
 	sb.WriteString("\nThe bare client's tries (each in a fresh control plane):\n")
 	w = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "mirrors\tin flight\twall time\twrites per second")
+	fmt.Fprintln(w, "mirrors\tAPF level\tin flight\twall time\twrites per second")
 	for _, r := range rep.results {
 		for _, t := range r.limit {
-			fmt.Fprintf(w, "%d\t%d\t%s\t%.0f\n", r.world.mirrors, t.workers, seconds(t.took), float64(2*r.world.mirrors)/t.took.Seconds())
+			fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%.0f\n", r.world.mirrors, r.id.apf(), t.workers, seconds(t.took), float64(2*r.world.mirrors)/t.took.Seconds())
 		}
 	}
 	w.Flush()
@@ -136,17 +136,17 @@ func (rep report) markdown() string {
 		sb.WriteString("| " + strings.Join(r.cells(), " | ") + " |\n")
 	}
 	sb.WriteString("\nRemote list requests of the unchanged sync, by list:\n\n")
-	sb.WriteString("| mirrors | list | listings | items each | requests | ceil(items/page size) per listing |\n|---|---|---|---|---|---|\n")
+	sb.WriteString("| mirrors | APF level | list | listings | items each | requests | ceil(items/page size) per listing |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rep.results {
 		for _, l := range r.world.lists() {
-			fmt.Fprintf(&sb, "| %d | %s | %d | %d | %d | %d |\n", r.world.mirrors, l.name, l.lists, l.items, r.requests[l.endpoint], l.pages())
+			fmt.Fprintf(&sb, "| %d | %s | %s | %d | %d | %d | %d |\n", r.world.mirrors, r.id.apf(), l.name, l.lists, l.items, r.requests[l.endpoint], l.pages())
 		}
 	}
 	sb.WriteString("\nThe bare client's tries, each in a fresh control plane; the fastest is the limit:\n\n")
-	sb.WriteString("| mirrors | in flight | wall time | writes per second |\n|---|---|---|---|\n")
+	sb.WriteString("| mirrors | APF level | in flight | wall time | writes per second |\n|---|---|---|---|---|\n")
 	for _, r := range rep.results {
 		for _, t := range r.limit {
-			fmt.Fprintf(&sb, "| %d | %d | %s | %.0f |\n", r.world.mirrors, t.workers, seconds(t.took), float64(2*r.world.mirrors)/t.took.Seconds())
+			fmt.Fprintf(&sb, "| %d | %s | %d | %s | %.0f |\n", r.world.mirrors, r.id.apf(), t.workers, seconds(t.took), float64(2*r.world.mirrors)/t.took.Seconds())
 		}
 	}
 	sb.WriteString(columnNotes)
@@ -161,6 +161,11 @@ What the columns measure:
   Cloud Foundry organizations (one account each). cloudsim serves them over TLS on
   127.0.0.1; Confluent's and Cloud Foundry's rate budgets are off, ARM's read bucket is
   at its default.
+- **APF level**: who the operator and its bare client were to the API server's API
+  Priority and Fairness: ` + "`workload-low`" + `, the chart's service account bound to the
+  generated RBAC, as in a real cluster; ` + "`exempt`" + `, the same account also in
+  ` + "`system:masters`" + `, which APF does not hold back (the operator's own ceiling). Each
+  level's run has its own control planes and its own bare client.
 - **cold sync**: from the creation of the three accounts until every mirror exists with
   its status (each account reports a complete sync, and a list of the mirrors finds every
   one with its Ready condition).
@@ -182,7 +187,7 @@ What the columns measure:
 - **peak RSS**: the operator's VmHWM at the end of the size's run; **peak Go heap**: the
   highest ` + "`go_memstats_heap_inuse_bytes`" + ` sampled every 0.5 s; **Go heap after**: the same at
   the end. Each size runs a fresh operator process, whose heap profile is left in
-  ` + "`bin/bench/<mirrors>/heap.pprof`" + `.
+  ` + "`bin/bench/<mirrors>/<identity>/heap.pprof`" + `.
 - **list API**: one unpaged GET of every organization from the API server; **kubectl get**:
   ` + "`kubectl get organizations`" + ` as a user types it (pages of 500, the server's table).
 `

@@ -21,6 +21,8 @@ import (
 // result is what one size measured.
 type result struct {
 	world world
+	// id is who the operator and the bare client were to the API server.
+	id identity
 	// cold is from the accounts' creation until every mirror exists with its status.
 	cold time.Duration
 	// coldWrites and unchangedWrites are mirror writes the API server served.
@@ -57,22 +59,22 @@ type settings struct {
 
 // measure runs one size end to end: the operator first, in its own control plane,
 // then the bare client's tries, each in a fresh one.
-func measure(ctx context.Context, s settings, n int) (*result, error) {
+func measure(ctx context.Context, s settings, n int, id identity) (*result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	r := &result{world: worldOf(n)}
+	r := &result{world: worldOf(n), id: id}
 	mirrors, err := measureOperator(ctx, s, r)
 	if err != nil {
 		return nil, err
 	}
-	progress("%d mirrors: the bare client's tries (%v in flight)", n, s.limitWorkers)
-	r.limit, err = bareClientLimit(ctx, s.crdDir, mirrors, s.limitWorkers)
+	progress("%d mirrors, %s: the bare client's tries (%v in flight)", n, id, s.limitWorkers)
+	r.limit, err = bareClientLimit(ctx, s.crdDir, id, mirrors, s.limitWorkers)
 	return r, err
 }
 
 func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mirror, error) {
 	n := r.world.mirrors
-	dir := filepath.Join(s.outDir, fmt.Sprintf("%d", n))
+	dir := filepath.Join(s.outDir, fmt.Sprintf("%d", n), string(r.id))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -92,7 +94,7 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 	if err := os.WriteFile(caFile, sim.CertificatePEM(), 0o600); err != nil {
 		return nil, err
 	}
-	_, kubeconfig, err := operatorIdentity(ctx, env)
+	_, kubeconfig, err := operatorIdentity(ctx, env, r.id)
 	if err != nil {
 		return nil, err
 	}
