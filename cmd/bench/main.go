@@ -35,6 +35,7 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "Where to write the results as Markdown (empty: nowhere).")
 	workDir := flag.String("work-dir", "bin/bench", "Where each size keeps its kubeconfig, the operator's log and its heap profile.")
 	timeout := flag.Duration("timeout", 40*time.Minute, "Limit for each size.")
+	remoteLatency := flag.Duration("remote-latency", 0, "Delay before cloudsim answers each list request, as a remote API across the internet would (say 100ms); 0, the default, answers at once.")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
 
@@ -56,6 +57,7 @@ func main() {
 	s := settings{
 		binary: *binary, crdDir: filepath.Join("config", "crd", "bases"), outDir: *workDir,
 		managerArgs: strings.Fields(*managerArgs), limitWorkers: workers, timeout: *timeout,
+		remoteLatency: *remoteLatency,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -73,7 +75,7 @@ func main() {
 		}
 	}
 	machine.loadAfter = loadAverage()
-	rep := report{results: results, machine: machine, started: started, command: commandLine(), managerArgs: s.managerArgs}
+	rep := report{results: results, machine: machine, started: started, command: commandLine(), managerArgs: s.managerArgs, remoteLatency: s.remoteLatency}
 	fmt.Print(rep.text())
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(rep.markdown()), 0o644); err != nil {

@@ -45,11 +45,12 @@ func loadAverage() string {
 }
 
 type report struct {
-	results     []*result
-	machine     machine
-	started     time.Time
-	command     string
-	managerArgs []string
+	results       []*result
+	machine       machine
+	started       time.Time
+	command       string
+	managerArgs   []string
+	remoteLatency time.Duration
 }
 
 // columns of the main table, and each result's cells.
@@ -126,6 +127,9 @@ func (rep report) markdown() string {
 		fmt.Fprintf(&sb, "- operator flags beyond the defaults: `%s` (a comparison run)\n", strings.Join(rep.managerArgs, " "))
 	} else {
 		sb.WriteString("- operator: the built binary with its shipped defaults (only kubeconfig, namespace and loopback metrics and pprof listeners given)\n")
+	}
+	if rep.remoteLatency > 0 {
+		fmt.Fprintf(&sb, "- remote latency: cloudsim waited %s before answering each list request\n", rep.remoteLatency)
 	}
 	fmt.Fprintf(&sb, "- machine: %d CPUs, %s memory, Linux %s, %s, %s\n", m.cpus, m.memory, m.kernel, m.goVersion, m.kubectl)
 	fmt.Fprintf(&sb, "- load average (1, 5, 15 min): %s at the start, %s at the end\n\n", m.loadBefore, m.loadAfter)

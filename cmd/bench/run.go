@@ -55,6 +55,8 @@ type settings struct {
 	managerArgs            []string
 	limitWorkers           []int
 	timeout                time.Duration
+	// remoteLatency delays every remote list answer (0: none).
+	remoteLatency time.Duration
 }
 
 // measure runs one size end to end: the operator first, in its own control plane,
@@ -88,6 +90,9 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 		return nil, err
 	}
 	sim := cloudsim.New(r.world.simConfig())
+	if s.remoteLatency > 0 {
+		sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultSlow, Delay: s.remoteLatency}) // every list request, every page
+	}
 	sim.StartTLS()
 	defer sim.Close()
 	caFile := filepath.Join(dir, "sim-ca.pem")
