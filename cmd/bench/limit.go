@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -27,10 +29,13 @@ type limitTry struct {
 
 // bareClientLimit writes copies of mirrors into a fresh control plane for each
 // concurrency in turn, so every try starts as empty as the operator's run did.
-func bareClientLimit(ctx context.Context, crdDir string, id identity, mirrors []v1alpha1.Mirror, workers []int) ([]limitTry, error) {
+// With watch, the bare client also watches the mirror kinds through an informer cache,
+// as the operator does: every write then comes back as a watch event that the API
+// server encodes and the client decodes.
+func bareClientLimit(ctx context.Context, crdDir string, id identity, mirrors []v1alpha1.Mirror, workers []int, watch bool) ([]limitTry, error) {
 	tries := make([]limitTry, 0, len(workers))
 	for _, w := range workers {
-		took, err := writeAll(ctx, crdDir, id, mirrors, w)
+		took, err := writeAll(ctx, crdDir, id, mirrors, w, watch)
 		if err != nil {
 			return tries, fmt.Errorf("bare client, %d in flight: %w", w, err)
 		}
@@ -49,7 +54,7 @@ func best(tries []limitTry) limitTry {
 	return b
 }
 
-func writeAll(ctx context.Context, crdDir string, id identity, mirrors []v1alpha1.Mirror, workers int) (time.Duration, error) {
+func writeAll(ctx context.Context, crdDir string, id identity, mirrors []v1alpha1.Mirror, workers int, watch bool) (time.Duration, error) {
 	env, err := devenv.Start(ctx, devenv.Options{CRDDir: crdDir, ControlPlaneOnly: true})
 	if err != nil {
 		return 0, err
@@ -63,6 +68,13 @@ func writeAll(ctx context.Context, crdDir string, id identity, mirrors []v1alpha
 	c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
 	if err != nil {
 		return 0, err
+	}
+	if watch {
+		stop, err := watchMirrors(ctx, cfg)
+		if err != nil {
+			return 0, err
+		}
+		defer stop()
 	}
 	// The operator's run starts once the operator is up; start this one once the API
 	// server serves mirrors too.
@@ -93,4 +105,25 @@ func createWithStatus(ctx context.Context, c client.Client, m v1alpha1.Mirror) e
 		return fmt.Errorf("write status of %s: %w", obj.GetName(), err)
 	}
 	return nil
+}
+
+// watchMirrors starts an informer cache of both mirror kinds and waits for its first
+// list; stop ends it.
+func watchMirrors(ctx context.Context, cfg *rest.Config) (stop func(), err error) {
+	c, err := cache.New(cfg, cache.Options{Scheme: operator.NewScheme()})
+	if err != nil {
+		return nil, err
+	}
+	for _, obj := range []client.Object{&v1alpha1.Organization{}, &v1alpha1.ConnectCluster{}} {
+		if _, err := c.GetInformer(ctx, obj); err != nil {
+			return nil, err
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { _ = c.Start(cctx) }()
+	if !c.WaitForCacheSync(cctx) {
+		cancel()
+		return nil, fmt.Errorf("the bare client's cache did not sync")
+	}
+	return cancel, nil
 }

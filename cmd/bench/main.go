@@ -35,6 +35,8 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "Where to write the results as Markdown (empty: nowhere).")
 	workDir := flag.String("work-dir", "bin/bench", "Where each size keeps its kubeconfig, the operator's log and its heap profile.")
 	timeout := flag.Duration("timeout", 40*time.Minute, "Limit for each size.")
+	limitWatch := flag.Bool("limit-watch", false, "Have the bare client also watch the mirrors through an informer cache, as the operator does (a comparison: the API server then encodes a watch event for every write).")
+	cpuProfile := flag.Duration("cpu-profile", 0, "Take the operator's CPU profile over this long from the start of each cold sync, into <work-dir>/<mirrors>/<identity>/cpu.pprof (say 30s; 0: none).")
 	remoteLatency := flag.Duration("remote-latency", 0, "Delay before cloudsim answers each list request, as a remote API across the internet would (say 100ms); 0, the default, answers at once.")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
@@ -57,7 +59,7 @@ func main() {
 	s := settings{
 		binary: *binary, crdDir: filepath.Join("config", "crd", "bases"), outDir: *workDir,
 		managerArgs: strings.Fields(*managerArgs), limitWorkers: workers, timeout: *timeout,
-		remoteLatency: *remoteLatency,
+		remoteLatency: *remoteLatency, cpuProfile: *cpuProfile, limitWatch: *limitWatch,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -75,7 +77,7 @@ func main() {
 		}
 	}
 	machine.loadAfter = loadAverage()
-	rep := report{results: results, machine: machine, started: started, command: commandLine(), managerArgs: s.managerArgs, remoteLatency: s.remoteLatency}
+	rep := report{results: results, machine: machine, started: started, command: commandLine(), managerArgs: s.managerArgs, remoteLatency: s.remoteLatency, limitWatch: s.limitWatch}
 	fmt.Print(rep.text())
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(rep.markdown()), 0o644); err != nil {

@@ -120,7 +120,19 @@ func (m *manager) metric(name string) (float64, error) {
 
 // saveHeapProfile writes the manager's heap profile (after a GC) to path.
 func (m *manager) saveHeapProfile(path string) error {
-	resp, err := http.Get(m.pprofURL + "/debug/pprof/heap?gc=1")
+	return m.saveProfile(path, "/debug/pprof/heap?gc=1")
+}
+
+// profileCPU starts a CPU profile of the manager over d, written to path when it
+// ends; the returned channel receives its error.
+func (m *manager) profileCPU(path string, d time.Duration) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- m.saveProfile(path, fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d.Seconds()))) }()
+	return done
+}
+
+func (m *manager) saveProfile(path, query string) error {
+	resp, err := http.Get(m.pprofURL + query)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,7 @@ type report struct {
 	command       string
 	managerArgs   []string
 	remoteLatency time.Duration
+	limitWatch    bool
 }
 
 // columns of the main table, and each result's cells.
@@ -127,6 +128,9 @@ func (rep report) markdown() string {
 		fmt.Fprintf(&sb, "- operator flags beyond the defaults: `%s` (a comparison run)\n", strings.Join(rep.managerArgs, " "))
 	} else {
 		sb.WriteString("- operator: the built binary with its shipped defaults (only kubeconfig, namespace and loopback metrics and pprof listeners given)\n")
+	}
+	if rep.limitWatch {
+		sb.WriteString("- the bare client also watched the mirrors through an informer cache, as the operator does (`-limit-watch`)\n")
 	}
 	if rep.remoteLatency > 0 {
 		fmt.Fprintf(&sb, "- remote latency: cloudsim waited %s before answering each list request\n", rep.remoteLatency)

@@ -57,6 +57,11 @@ type settings struct {
 	timeout                time.Duration
 	// remoteLatency delays every remote list answer (0: none).
 	remoteLatency time.Duration
+	// limitWatch has the bare client watch the mirrors, as the operator's cache does.
+	limitWatch bool
+	// cpuProfile is how long the operator's CPU profile runs from the cold sync's
+	// start (0: none).
+	cpuProfile time.Duration
 }
 
 // measure runs one size end to end: the operator first, in its own control plane,
@@ -70,7 +75,7 @@ func measure(ctx context.Context, s settings, n int, id identity) (*result, erro
 		return nil, err
 	}
 	progress("%d mirrors, %s: the bare client's tries (%v in flight)", n, id, s.limitWorkers)
-	r.limit, err = bareClientLimit(ctx, s.crdDir, id, mirrors, s.limitWorkers)
+	r.limit, err = bareClientLimit(ctx, s.crdDir, id, mirrors, s.limitWorkers, s.limitWatch)
 	return r, err
 }
 
@@ -115,6 +120,10 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 
 	progress("%d mirrors: cold sync", n)
 	sampler := sampleMemory(mgr, 500*time.Millisecond)
+	var cpuProfile <-chan error
+	if s.cpuProfile > 0 {
+		cpuProfile = mgr.profileCPU(filepath.Join(dir, "cpu.pprof"), s.cpuProfile)
+	}
 	before, err := api.mirrorWrites(ctx)
 	if err != nil {
 		return nil, err
@@ -137,6 +146,11 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 		return nil, err
 	}
 	r.cold = time.Since(start)
+	if cpuProfile != nil {
+		if err := <-cpuProfile; err != nil {
+			return nil, fmt.Errorf("CPU profile: %w", err)
+		}
+	}
 	after, err := api.mirrorWrites(ctx)
 	if err != nil {
 		return nil, err
