@@ -28,8 +28,8 @@ func (s *syncSession) run(ctx context.Context, w mirrorWrites) error {
 			page, err := s.read(ctx, l)
 			if err != nil {
 				// The page in flight was read before the failure: keep what it wrote.
-				if inFlight != nil && s.commit(inFlight) != nil && inFlight.list.pages() > 0 {
-					s.interrupted = true
+				if inFlight != nil && s.commit(inFlight) != nil {
+					s.pausedIn(inFlight.list)
 				}
 				return s.interrupt(l, err)
 			}
@@ -61,13 +61,17 @@ func (s *syncSession) read(ctx context.Context, l pageWalker) ([]v1alpha1.Mirror
 	return l.page(ctx)
 }
 
-// interrupt names the list a run stopped in, and marks the session interrupted if
-// that list had read a page.
+// interrupt names the list a run stopped in, which pausedIn marks.
 func (s *syncSession) interrupt(l pageWalker, err error) error {
+	s.pausedIn(l)
+	return fmt.Errorf("list %s: %w", l.describe(), err)
+}
+
+// pausedIn marks the session interrupted if the run stopped in l after its first page.
+func (s *syncSession) pausedIn(l pageWalker) {
 	if l.pages() > 0 {
 		s.interrupted = true
 	}
-	return fmt.Errorf("list %s: %w", l.describe(), err)
 }
 
 // pageInFlight is a page whose writes have started and are not yet committed.

@@ -19,33 +19,44 @@ import (
 type gatedWrites struct {
 	mirrorWrites // only ensure and page are called
 	hold         map[string]string
-	started      sync.Map // name -> chan struct{}, closed when its write starts
-	mu           sync.Mutex
 	fail         map[string]bool
-	ensured      []string
+	mu           sync.Mutex
+	started      map[string]chan struct{} // closed when the name's first write starts
 }
 
+// startedCh is the name's started channel; the caller holds mu.
 func (g *gatedWrites) startedCh(name string) chan struct{} {
-	ch, _ := g.started.LoadOrStore(name, make(chan struct{}))
-	return ch.(chan struct{})
+	if g.started == nil {
+		g.started = map[string]chan struct{}{}
+	}
+	if _, ok := g.started[name]; !ok {
+		g.started[name] = make(chan struct{})
+	}
+	return g.started[name]
 }
 
 func (g *gatedWrites) ensure(ctx context.Context, m v1alpha1.Mirror) error {
 	name := m.GetName()
 	g.mu.Lock()
-	if started := g.startedCh(name); !isClosed(started) {
-		close(started)
+	select {
+	case <-g.startedCh(name): // written before
+	default:
+		close(g.startedCh(name))
 	}
-	g.ensured = append(g.ensured, name)
 	failNow := g.fail[name]
 	delete(g.fail, name)
+	var released chan struct{}
+	release, held := g.hold[name]
+	if held {
+		released = g.startedCh(release)
+	}
 	g.mu.Unlock()
 	if failNow {
 		return fmt.Errorf("write %s: refused", name)
 	}
-	if release, ok := g.hold[name]; ok {
+	if held {
 		select {
-		case <-g.startedCh(release):
+		case <-released:
 		case <-time.After(time.Second):
 			return fmt.Errorf("write %s waited for %s, which never started", name, release)
 		case <-ctx.Done():
@@ -53,15 +64,6 @@ func (g *gatedWrites) ensure(ctx context.Context, m v1alpha1.Mirror) error {
 		}
 	}
 	return nil
-}
-
-func isClosed(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }
 
 func (g *gatedWrites) page() (mirrorWrites, func(bool)) { return g, func(bool) {} }
