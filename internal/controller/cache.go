@@ -1,9 +1,11 @@
 package controller
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -12,9 +14,10 @@ import (
 
 // CacheOptions keep the informer cache lean: managed fields are stripped from every
 // object, Secrets are watched only in the operator's namespace, and only mirrors that
-// carry the account label are cached, without the fields the reconciler never reads.
+// carry the account label are cached, without the fields the reconciler never reads
+// and sharing the strings many mirrors hold alike.
 func CacheOptions(namespace string) cache.Options {
-	mirrors := cache.ByObject{Label: mustSelector(v1alpha1.LabelAccount), Transform: leanMirror}
+	mirrors := cache.ByObject{Label: mustSelector(v1alpha1.LabelAccount), Transform: leanMirrors(newInterner())}
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
@@ -25,18 +28,69 @@ func CacheOptions(namespace string) cache.Options {
 	}
 }
 
-// leanMirror drops what a cached mirror holds and the reconciler never reads: managed
-// fields, annotations (kubectl's last-applied copy can be as large as the object) and
-// owner references (set on create, from the account, never read back). Every write
-// from a cached mirror is a merge patch of labels or status, which leaves the dropped
-// fields as the API server has them.
-func leanMirror(obj any) (any, error) {
-	if m, err := meta.Accessor(obj); err == nil {
+// leanMirrors returns the cache's transform for mirrors. It drops what a cached mirror
+// holds and the reconciler never reads: managed fields, annotations (kubectl's
+// last-applied copy can be as large as the object) and owner references (set on
+// create, from the account, never read back). Every write from a cached mirror is a
+// merge patch of labels or status, which leaves the dropped fields as the API server
+// has them. The strings that repeat across mirrors (labels, account, provider,
+// conditions, states, regions, the keys of details) are shared through in; what is
+// kept compares equal to what was decoded.
+func leanMirrors(in *interner) toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		m, ok := obj.(v1alpha1.Mirror)
+		if !ok {
+			return obj, nil
+		}
 		m.SetManagedFields(nil)
 		m.SetAnnotations(nil)
 		m.SetOwnerReferences(nil)
+		m.SetLabels(in.labelSet(m.GetLabels()))
+		m.SetConditions(in.conditionSet(m.GetConditions()))
+		switch o := m.(type) {
+		case *v1alpha1.Organization:
+			internOrganization(in, o)
+		case *v1alpha1.ConnectCluster:
+			internConnectCluster(in, o)
+		}
+		return m, nil
 	}
-	return obj, nil
+}
+
+func internOrganization(in *interner, o *v1alpha1.Organization) {
+	o.APIVersion, o.Kind = in.str(o.APIVersion), in.str(o.Kind)
+	o.Spec.AccountRef.Name, o.Spec.Provider = in.str(o.Spec.AccountRef.Name), v1alpha1.Provider(in.str(string(o.Spec.Provider)))
+	o.Spec.ExternalID = suffixOf(o.Name, o.Spec.ExternalID)
+	st := &o.Status
+	st.ProvisioningState = v1alpha1.ProvisioningState(in.str(string(st.ProvisioningState)))
+	st.RawState, st.OfferStatus = in.str(st.RawState), in.str(st.OfferStatus)
+	if len(st.Details) > 0 {
+		details := make(map[string]string, len(st.Details))
+		for k, v := range st.Details {
+			details[in.str(k)] = in.shortStr(v)
+		}
+		st.Details = details
+	}
+}
+
+func internConnectCluster(in *interner, c *v1alpha1.ConnectCluster) {
+	c.APIVersion, c.Kind = in.str(c.APIVersion), in.str(c.Kind)
+	c.Spec.AccountRef.Name, c.Spec.Provider = in.str(c.Spec.AccountRef.Name), v1alpha1.Provider(in.str(string(c.Spec.Provider)))
+	c.Spec.Environment = in.str(c.Spec.Environment)
+	c.Spec.ExternalID = suffixOf(c.Name, c.Spec.ExternalID)
+	st := &c.Status
+	st.ProvisioningState = v1alpha1.ProvisioningState(in.str(string(st.ProvisioningState)))
+	st.Cloud, st.Region = v1alpha1.Cloud(in.str(string(st.Cloud))), in.str(st.Region)
+	st.EnvironmentResourceName = in.str(st.EnvironmentResourceName)
+}
+
+// suffixOf returns s as the tail of name when name ends with it (a mirror's name ends
+// with its item's ID), so the two share their bytes; otherwise s.
+func suffixOf(name, s string) string {
+	if s != "" && strings.HasSuffix(name, s) {
+		return name[len(name)-len(s):]
+	}
+	return s
 }
 
 // mustSelector selects objects that carry the label, whatever its value.
