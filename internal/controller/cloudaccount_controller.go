@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -54,8 +55,11 @@ type CloudAccountReconciler struct {
 	// APIReader reads past the cache; a sync starts only for an account that is still
 	// there, so a stale cached copy never re-creates the mirrors of a deleted account.
 	APIReader client.Reader
-	Scheme    *runtime.Scheme
-	Recorder  events.EventRecorder
+	// Cache is the manager's cache; prune and the ceiling read the mirrors in its
+	// stores without copying them.
+	Cache    cache.Cache
+	Scheme   *runtime.Scheme
+	Recorder events.EventRecorder
 	// NewProvider builds an account's provider (main.go wires in the concrete ones).
 	NewProvider ProviderFactory
 	// Namespace is the only namespace credentials Secrets are read from.

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -90,26 +91,26 @@ func pruneGuard(missing, total, limit int) (heldBack string) {
 		missing, total, limit)
 }
 
-// mirrorsOf lists the account's mirrors of both kinds from the cache. They are the
-// cache's own objects, not copies (a copy of every mirror at every prune would add a
-// second copy of the account's mirrors to the operator's peak memory): read them, and
-// deep-copy one before changing it.
+// mirrorsOf lists the account's mirrors of both kinds from the cache's stores. They
+// are the cache's own objects, not copies, and not even the shallow copies a List
+// makes (at 80,000 mirrors those are 38 MB more at the peak of a sync): read them,
+// and deep-copy one before changing it.
 func (r *CloudAccountReconciler) mirrorsOf(ctx context.Context, account string) ([]v1alpha1.Mirror, error) {
-	sel := client.MatchingLabels{v1alpha1.LabelAccount: account}
-	var orgs v1alpha1.OrganizationList
-	if err := r.List(ctx, &orgs, sel, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, err
-	}
-	var ccs v1alpha1.ConnectClusterList
-	if err := r.List(ctx, &ccs, sel, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, err
-	}
-	out := make([]v1alpha1.Mirror, 0, len(orgs.Items)+len(ccs.Items))
-	for i := range orgs.Items {
-		out = append(out, &orgs.Items[i])
-	}
-	for i := range ccs.Items {
-		out = append(out, &ccs.Items[i])
+	var out []v1alpha1.Mirror
+	for _, kind := range []client.Object{&v1alpha1.Organization{}, &v1alpha1.ConnectCluster{}} {
+		informer, err := r.Cache.GetInformer(ctx, kind)
+		if err != nil {
+			return nil, err
+		}
+		stored, ok := informer.(interface{ GetStore() toolscache.Store })
+		if !ok {
+			return nil, fmt.Errorf("the cache's informer for %T has no store", kind)
+		}
+		for _, obj := range stored.GetStore().List() {
+			if m, ok := obj.(v1alpha1.Mirror); ok && m.GetLabels()[v1alpha1.LabelAccount] == account {
+				out = append(out, m)
+			}
+		}
 	}
 	return out, nil
 }

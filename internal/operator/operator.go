@@ -53,6 +53,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := (&controller.CloudAccountReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
+		Cache:                   mgr.GetCache(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("orgsync"),
 		NewProvider:             providers.Factory{Transport: o.Transport}.New,
