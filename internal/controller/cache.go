@@ -64,13 +64,7 @@ func internOrganization(in *interner, o *v1alpha1.Organization) {
 	st := &o.Status
 	st.ProvisioningState = v1alpha1.ProvisioningState(in.str(string(st.ProvisioningState)))
 	st.RawState, st.OfferStatus = in.str(st.RawState), in.str(st.OfferStatus)
-	if len(st.Details) > 0 {
-		details := make(map[string]string, len(st.Details))
-		for k, v := range st.Details {
-			details[in.str(k)] = in.shortStr(v)
-		}
-		st.Details = details
-	}
+	in.internKeys(st.Details)
 }
 
 func internConnectCluster(in *interner, c *v1alpha1.ConnectCluster) {

@@ -1,11 +1,12 @@
 package controller
 
 import (
+	"encoding/binary"
+	"hash/maphash"
 	"maps"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
+	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -19,20 +20,25 @@ const (
 	internMaxShortLen = 32
 )
 
-// interner hands out one copy of each string (and of each label set) it has seen, so
-// that the many cached mirrors which hold the same account name, label set, condition
-// message or region share it instead of each keeping the copy its JSON decoded.
+// interner hands out one copy of each string, label set and condition list it has
+// seen, so that the many cached mirrors which hold the same account name, labels,
+// conditions or region share them instead of each keeping what its JSON decoded.
 // Go's unique package would not do: it forgets a value at the next collection unless a
-// handle is kept, and a cold sync spans hundreds of collections.
+// handle is kept, and a cold sync spans hundreds of collections. A set is found by its
+// hash and then compared, so finding one allocates nothing.
 type interner struct {
 	mu         sync.Mutex
+	seed       maphash.Seed
 	strings    map[string]string
-	labels     map[string]map[string]string
-	conditions map[string][]metav1.Condition
+	labels     map[uint64][]map[string]string
+	conditions map[uint64][][]metav1.Condition
+	// sets counts the label sets and condition lists held.
+	sets int
 }
 
 func newInterner() *interner {
-	return &interner{strings: map[string]string{}, labels: map[string]map[string]string{}, conditions: map[string][]metav1.Condition{}}
+	return &interner{seed: maphash.MakeSeed(), strings: map[string]string{},
+		labels: map[uint64][]map[string]string{}, conditions: map[uint64][][]metav1.Condition{}}
 }
 
 // str returns the interned copy of s, or s itself once the interner is full or s is
@@ -46,68 +52,13 @@ func (in *interner) str(s string) string {
 	return in.strLocked(s)
 }
 
-// labelSet returns a shared map equal to labels. The map is shared by every cached
-// mirror with the same labels, so it must never be changed in place: the cache hands
-// out deep copies, and code that reads the cache's own objects copies before writing
-// (mirrorsOf).
-func (in *interner) labelSet(labels map[string]string) map[string]string {
-	if len(labels) == 0 {
-		return labels
+// shortStr interns s only when it is short enough to be a category (a location, a
+// plan, a kind) rather than an identifier, so unique IDs do not fill the interner.
+func (in *interner) shortStr(s string) string {
+	if len(s) > internMaxShortLen {
+		return s
 	}
-	var key strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(labels)) {
-		key.WriteString(k)
-		key.WriteByte(0)
-		key.WriteString(labels[k])
-		key.WriteByte(0)
-	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if shared, ok := in.labels[key.String()]; ok {
-		return shared
-	}
-	if len(in.labels) >= internMaxEntries || key.Len() > internMaxLen {
-		return labels
-	}
-	shared := make(map[string]string, len(labels))
-	for k, v := range labels {
-		shared[in.strLocked(k)] = in.strLocked(v)
-	}
-	in.labels[key.String()] = shared
-	return shared
-}
-
-// conditionSet returns a shared slice equal to conds. Mirrors written in the same
-// second in the same state hold equal conditions, down to their transition time; like
-// a label set, the shared slice must never be changed in place.
-func (in *interner) conditionSet(conds []metav1.Condition) []metav1.Condition {
-	if len(conds) == 0 {
-		return conds
-	}
-	var key strings.Builder
-	for _, c := range conds {
-		for _, s := range []string{c.Type, string(c.Status), c.Reason, c.Message,
-			strconv.FormatInt(c.ObservedGeneration, 10), strconv.FormatInt(c.LastTransitionTime.UnixNano(), 10)} {
-			key.WriteString(s)
-			key.WriteByte(0)
-		}
-	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if shared, ok := in.conditions[key.String()]; ok {
-		return shared
-	}
-	if len(in.conditions) >= internMaxEntries || key.Len() > 4*internMaxLen {
-		return conds
-	}
-	shared := slices.Clone(conds)
-	for i := range shared {
-		c := &shared[i]
-		c.Type, c.Reason, c.Message = in.strLocked(c.Type), in.strLocked(c.Reason), in.strLocked(c.Message)
-		c.Status = metav1.ConditionStatus(in.strLocked(string(c.Status)))
-	}
-	in.conditions[key.String()] = shared
-	return shared
+	return in.str(s)
 }
 
 // strLocked is str for a caller that holds mu.
@@ -121,11 +72,98 @@ func (in *interner) strLocked(s string) string {
 	return s
 }
 
-// shortStr interns s only when it is short enough to be a category (a location, a
-// plan, a kind) rather than an identifier, so unique IDs do not fill the interner.
-func (in *interner) shortStr(s string) string {
-	if len(s) > internMaxShortLen {
-		return s
+// labelSet returns a shared map equal to labels. The map is shared by every cached
+// mirror with the same labels, so it must never be changed in place: the cache hands
+// out deep copies, and code that reads the cache's own objects copies before writing
+// (mirrorsOf).
+func (in *interner) labelSet(labels map[string]string) map[string]string {
+	if len(labels) == 0 {
+		return labels
 	}
-	return in.str(s)
+	var sum uint64 // of each pair's hash: a map has no order
+	for k, v := range labels {
+		var h maphash.Hash
+		h.SetSeed(in.seed)
+		h.WriteString(k)
+		h.WriteByte(0)
+		h.WriteString(v)
+		sum += h.Sum64()
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, shared := range in.labels[sum] {
+		if maps.Equal(shared, labels) {
+			return shared
+		}
+	}
+	if in.sets >= internMaxEntries {
+		return labels
+	}
+	shared := make(map[string]string, len(labels))
+	for k, v := range labels {
+		shared[in.strLocked(k)] = in.strLocked(v)
+	}
+	in.labels[sum] = append(in.labels[sum], shared)
+	in.sets++
+	return shared
+}
+
+// conditionSet returns a shared slice equal to conds. Mirrors written in the same
+// second in the same state hold equal conditions, down to their transition time; like
+// a label set, the shared slice must never be changed in place.
+func (in *interner) conditionSet(conds []metav1.Condition) []metav1.Condition {
+	if len(conds) == 0 {
+		return conds
+	}
+	var h maphash.Hash
+	h.SetSeed(in.seed)
+	for _, c := range conds {
+		for _, s := range [...]string{c.Type, string(c.Status), c.Reason, c.Message} {
+			h.WriteString(s)
+			h.WriteByte(0)
+		}
+		var n [16]byte
+		binary.LittleEndian.PutUint64(n[:8], uint64(c.ObservedGeneration))
+		binary.LittleEndian.PutUint64(n[8:], uint64(c.LastTransitionTime.UnixNano()))
+		_, _ = h.Write(n[:])
+	}
+	sum := h.Sum64()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, shared := range in.conditions[sum] {
+		if slices.EqualFunc(shared, conds, sameCondition) {
+			return shared
+		}
+	}
+	if in.sets >= internMaxEntries {
+		return conds
+	}
+	shared := slices.Clone(conds)
+	for i := range shared {
+		c := &shared[i]
+		c.Type, c.Reason, c.Message = in.strLocked(c.Type), in.strLocked(c.Reason), in.strLocked(c.Message)
+		c.Status = metav1.ConditionStatus(in.strLocked(string(c.Status)))
+	}
+	in.conditions[sum] = append(in.conditions[sum], shared)
+	in.sets++
+	return shared
+}
+
+// sameCondition compares every field, the transition time to the nanosecond and in
+// the same location, so that a shared list is what each mirror decoded.
+func sameCondition(a, b metav1.Condition) bool {
+	return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
+		a.ObservedGeneration == b.ObservedGeneration && a.LastTransitionTime.Time == b.LastTransitionTime.Time
+}
+
+// internKeys replaces details' keys and short values with their interned copies, in
+// place: details is the decoded object's own map.
+func (in *interner) internKeys(details map[string]string) {
+	for k, v := range details {
+		ik, iv := in.str(k), in.shortStr(v)
+		if unsafe.StringData(ik) != unsafe.StringData(k) {
+			delete(details, k) // so that the map keeps the interned key
+		}
+		details[ik] = iv
+	}
 }

@@ -163,9 +163,16 @@ func TestInternerIsBounded(t *testing.T) {
 		in.labelSet(map[string]string{"k": fmt.Sprint(i)})
 		in.conditionSet([]metav1.Condition{{Type: "Ready", LastTransitionTime: metav1.Unix(int64(i), 0)}})
 	}
-	if len(in.strings) != internMaxEntries || len(in.labels) != internMaxEntries || len(in.conditions) != internMaxEntries {
-		t.Errorf("interner holds %d strings, %d label sets, %d condition sets; want at most %d each",
-			len(in.strings), len(in.labels), len(in.conditions), internMaxEntries)
+	sets := 0
+	for _, l := range in.labels {
+		sets += len(l)
+	}
+	for _, c := range in.conditions {
+		sets += len(c)
+	}
+	if len(in.strings) != internMaxEntries || sets != internMaxEntries {
+		t.Errorf("interner holds %d strings and %d label sets and condition lists; want %d of each at most",
+			len(in.strings), sets, internMaxEntries)
 	}
 	long := string(make([]byte, internMaxLen+1))
 	if in.str(long); len(in.strings) != internMaxEntries {
@@ -217,4 +224,24 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// Every watch event passes the transform: finding what is already shared must not
+// allocate.
+func TestInternerHitAllocatesNothing(t *testing.T) {
+	in := newInterner()
+	labels := map[string]string{v1alpha1.LabelAccount: "confluent", v1alpha1.LabelProvider: "ConfluentCloud"}
+	conds := []metav1.Condition{{Type: "Ready", Status: "True", Reason: "Succeeded", Message: "remote provisioning state is Succeeded",
+		ObservedGeneration: 1, LastTransitionTime: metav1.Unix(1764907702, 0)}}
+	details := map[string]string{"ssoKind": "AzureSSOConfig"}
+	in.labelSet(labels)
+	in.conditionSet(conds)
+	in.internKeys(details)
+	if n := testing.AllocsPerRun(100, func() {
+		in.labelSet(labels)
+		in.conditionSet(conds)
+		in.internKeys(details)
+	}); n != 0 {
+		t.Errorf("%v allocations per hit", n)
+	}
 }
