@@ -58,7 +58,7 @@ type report struct {
 var mainColumns = []string{
 	"mirrors", "APF level", "cold sync", "limit (in flight)", "operator/limit", "writes, cold", "writes, unchanged",
 	"list requests, unchanged (ceil(n/page size))", "other remote requests", "token calls", "unchanged sync", "CPU per unchanged sync",
-	"rename to mirror", "peak RSS", "peak Go heap", "Go heap after", "list API", "kubectl get",
+	"rename to mirror", "peak RSS", "peak Go heap", "live heap", "live heap per mirror", "list API", "kubectl get",
 }
 
 func (r *result) cells() []string {
@@ -72,7 +72,7 @@ func (r *result) cells() []string {
 		fmt.Sprint(r.world.mirrors), r.id.apf(), seconds(r.cold), fmt.Sprintf("%s (%d)", seconds(b.took), b.workers),
 		fmt.Sprintf("%.2f", r.ratio()), fmt.Sprint(r.coldWrites.total()), fmt.Sprint(r.unchangedWrites.total()),
 		fmt.Sprintf("%d (%d)", requests, want), fmt.Sprint(r.otherRequests), fmt.Sprint(r.tokens), seconds(r.unchanged), seconds(r.unchangedCPU),
-		seconds(r.rename), mib(float64(r.peakRSS)), mib(r.peakHeap), mib(r.heapAfter), seconds(r.listAPI), seconds(r.listKubectl),
+		seconds(r.rename), mib(float64(r.peakRSS)), mib(r.peakHeap), mib(r.liveHeap), fmt.Sprintf("%.0f B", r.liveHeap/float64(r.world.mirrors)), seconds(r.listAPI), seconds(r.listKubectl),
 	}
 }
 
@@ -193,8 +193,9 @@ What the columns measure:
   shows the new name. Without the request, the sync interval (5 minutes by default)
   decides.
 - **peak RSS**: the operator's VmHWM at the end of the size's run; **peak Go heap**: the
-  highest ` + "`go_memstats_heap_inuse_bytes`" + ` sampled every 0.5 s; **Go heap after**: the same at
-  the end. Each size runs a fresh operator process, whose heap profile is left in
+  highest ` + "`go_memstats_heap_inuse_bytes`" + ` sampled every 0.5 s; **live heap**: ` + "`go_memstats_alloc_bytes`" + ` right after
+  the collection the heap profile asks for, at the end, and **per mirror** that divided by
+  the mirrors (the operator's fixed heap included). Each size runs a fresh operator process, whose heap profile is left in
   ` + "`bin/bench/<mirrors>/<identity>/heap.pprof`" + `.
 - **list API**: one unpaged GET of every organization from the API server; **kubectl get**:
   ` + "`kubectl get organizations`" + ` as a user types it (pages of 500, the server's table).

@@ -41,9 +41,9 @@ type result struct {
 	// its mirror shows the new name.
 	rename time.Duration
 	// peakRSS is the operator's VmHWM at the end; peakHeap the most Go heap in use
-	// sampled; heapAfter the heap in use at the end.
-	peakRSS             int64
-	peakHeap, heapAfter float64
+	// sampled; liveHeap the heap allocated right after a collection at the end.
+	peakRSS            int64
+	peakHeap, liveHeap float64
 	// listAPI and listKubectl time a list of every organization.
 	listAPI, listKubectl time.Duration
 	limit                []limitTry
@@ -166,13 +166,15 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 		return nil, err
 	}
 	r.peakHeap = sampler.peak()
-	if r.heapAfter, err = mgr.metric("go_memstats_heap_inuse_bytes"); err != nil {
-		return nil, err
-	}
 	if r.peakRSS, _, err = mgr.memory(); err != nil {
 		return nil, err
 	}
+	// The profile is taken after a collection, so the heap allocated right after it
+	// is what the operator holds live.
 	if err := mgr.saveHeapProfile(filepath.Join(dir, "heap.pprof")); err != nil {
+		return nil, err
+	}
+	if r.liveHeap, err = mgr.metric("go_memstats_alloc_bytes"); err != nil {
 		return nil, err
 	}
 	if r.listAPI, r.listKubectl, err = api.listTimes(ctx); err != nil {
