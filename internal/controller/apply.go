@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -32,21 +31,22 @@ func (w *mirrorWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) erro
 	if !existing.SameItem(desired) {
 		return w.nameTaken(desired)
 	}
-	if err := w.ensureLabels(ctx, existing, desired); err != nil {
+	if existing, err = w.ensureLabels(ctx, existing, desired); err != nil {
 		return err
 	}
 	return w.ensureStatus(ctx, existing, desired)
 }
 
 // existing reads the mirror desired names, creating it when there is none (then it
-// returns nil: nothing is left to do).
+// returns nil: nothing is left to do). What it returns may share its maps and slices
+// with the cache's object (most mirrors are only compared): copy it before changing it.
 func (w *mirrorWriter) existing(ctx context.Context, desired v1alpha1.Mirror) (v1alpha1.Mirror, error) {
 	key := client.ObjectKeyFromObject(desired)
 	existing, err := w.newMirror(desired)
 	if err != nil {
 		return nil, err
 	}
-	err = w.client.Get(ctx, key, existing)
+	err = w.client.Get(ctx, key, existing, client.UnsafeDisableDeepCopy)
 	if apierrors.IsNotFound(err) {
 		err = w.createWithin(ctx, desired)
 		if !apierrors.IsAlreadyExists(err) {
@@ -62,19 +62,29 @@ func (w *mirrorWriter) existing(ctx context.Context, desired v1alpha1.Mirror) (v
 	return existing, nil
 }
 
-// ensureLabels adds the labels desired has and existing lacks.
-func (w *mirrorWriter) ensureLabels(ctx context.Context, existing, desired v1alpha1.Mirror) error {
-	labels := mergedLabels(existing.GetLabels(), desired.GetLabels())
-	if maps.Equal(existing.GetLabels(), labels) {
-		return nil
+// ensureLabels adds the labels desired has and existing lacks, and returns the mirror
+// as it then is.
+func (w *mirrorWriter) ensureLabels(ctx context.Context, existing, desired v1alpha1.Mirror) (v1alpha1.Mirror, error) {
+	if hasLabels(existing.GetLabels(), desired.GetLabels()) {
+		return existing, nil
 	}
-	before := existing.DeepCopyObject().(client.Object)
-	existing.SetLabels(labels)
-	if err := w.client.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("label %s %s: %w", w.kindOf(existing), existing.GetName(), err)
+	labelled := existing.DeepCopyObject().(v1alpha1.Mirror)
+	labelled.SetLabels(mergedLabels(existing.GetLabels(), desired.GetLabels()))
+	if err := w.client.Patch(ctx, labelled, client.MergeFrom(existing)); err != nil {
+		return nil, fmt.Errorf("label %s %s: %w", w.kindOf(existing), existing.GetName(), err)
 	}
 	metrics.APIServerWrites.WithLabelValues("patch", w.kindOf(existing)).Inc()
-	return nil
+	return labelled, nil
+}
+
+// hasLabels says whether have holds every label of want, with its value.
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }
 
 // ensureStatus patches existing's status when desired's observed fields or the

@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -103,7 +102,8 @@ func (w *planWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error 
 	if err != nil {
 		return err
 	}
-	err = w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+	// Read only: the cache's object is not copied.
+	err = w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing, client.UnsafeDisableDeepCopy)
 	switch {
 	case apierrors.IsNotFound(err) && !w.ceiling.admit():
 		return errCeilingReached
@@ -118,7 +118,7 @@ func (w *planWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error 
 	case !existing.SameItem(desired):
 		return w.nameTaken(desired)
 	}
-	relabel := !maps.Equal(existing.GetLabels(), mergedLabels(existing.GetLabels(), desired.GetLabels()))
+	relabel := !hasLabels(existing.GetLabels(), desired.GetLabels())
 	if _, restatus := statusFor(existing, desired); relabel || restatus {
 		w.tally.update(desired.GetName())
 	}
