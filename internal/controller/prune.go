@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -125,7 +124,7 @@ func markNotFound(ctx context.Context, writes mirrorWrites, stale []v1alpha1.Mir
 		m.SetConditions(conds)
 		// Ready is True exactly when the state is Succeeded: the state says it too.
 		m.SetProvisioningState(v1alpha1.StateDeleted)
-		if equality.Semantic.DeepEqual(cached, m) {
+		if statusEqual(cached, m) {
 			continue
 		}
 		if err := writes.markNotFound(ctx, cached, m); err != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -73,7 +72,7 @@ func statusFor(existing, desired v1alpha1.Mirror) (v1alpha1.Mirror, bool) {
 	want.CopyStatusFrom(desired)
 	want.SetConditions(slices.Clone(existing.GetConditions()))
 	setMirrorConditions(want)
-	return want, !equality.Semantic.DeepEqual(existing, want)
+	return want, !statusEqual(existing, want)
 }
 
 // newMirror returns an empty object of desired's kind to read into.
