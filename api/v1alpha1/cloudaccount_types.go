@@ -83,7 +83,7 @@ type CloudAccountSpec struct {
 	// operator's memory and stop every other account. A listing beyond it creates no
 	// more mirrors; existing ones are kept and updated, and the account says so
 	// (Ready=False with reason MirrorCeilingReached, and an event). Each mirror costs
-	// the operator about 5 KiB of memory (docs/performance.md): raise the chart's
+	// the operator about 3.5 KiB of memory (docs/performance.md): raise the chart's
 	// memory limit with it.
 	// +optional
 	// +default=25000
