@@ -131,7 +131,7 @@ func (in *interner) conditionSet(conds []metav1.Condition) []metav1.Condition {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for _, shared := range in.conditions[sum] {
-		if slices.EqualFunc(shared, conds, sameCondition) {
+		if slices.EqualFunc(shared, conds, conditionEqual) {
 			return shared
 		}
 	}
@@ -147,13 +147,6 @@ func (in *interner) conditionSet(conds []metav1.Condition) []metav1.Condition {
 	in.conditions[sum] = append(in.conditions[sum], shared)
 	in.sets++
 	return shared
-}
-
-// sameCondition compares every field, the transition time to the nanosecond and in
-// the same location, so that a shared list is what each mirror decoded.
-func sameCondition(a, b metav1.Condition) bool {
-	return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
-		a.ObservedGeneration == b.ObservedGeneration && a.LastTransitionTime.Time == b.LastTransitionTime.Time
 }
 
 // internKeys replaces details' keys and short values with their interned copies, in
