@@ -189,6 +189,14 @@ func (r *CloudAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}); err != nil {
 		return err
 	}
+	// The mirror informers start with the manager, which waits for them to sync before
+	// any reconcile. Started by an account's first sync instead, each waited about a
+	// second for the API server's end-of-initial-events bookmark, one after the other.
+	for _, mirror := range []client.Object{&v1alpha1.Organization{}, &v1alpha1.ConnectCluster{}} {
+		if _, err := mgr.GetCache().GetInformer(context.Background(), mirror, cache.BlockUntilSynced(false)); err != nil {
+			return fmt.Errorf("register the %T informer: %w", mirror, err)
+		}
+	}
 	workers := r.MaxConcurrentReconciles
 	if workers <= 0 {
 		workers = 4
