@@ -32,8 +32,10 @@ type interner struct {
 	strings    map[string]string
 	labels     map[uint64][]map[string]string
 	conditions map[uint64][][]metav1.Condition
-	// sets counts the label sets and condition lists held.
-	sets int
+	// labelSets and conditionSets count the sets held, each bounded on its own: the
+	// few label sets must not be crowded out by condition lists, which differ by
+	// transition second.
+	labelSets, conditionSets int
 }
 
 func newInterner() *interner {
@@ -96,7 +98,7 @@ func (in *interner) labelSet(labels map[string]string) map[string]string {
 			return shared
 		}
 	}
-	if in.sets >= internMaxEntries {
+	if in.labelSets >= internMaxEntries {
 		return labels
 	}
 	shared := make(map[string]string, len(labels))
@@ -104,7 +106,7 @@ func (in *interner) labelSet(labels map[string]string) map[string]string {
 		shared[in.strLocked(k)] = in.strLocked(v)
 	}
 	in.labels[sum] = append(in.labels[sum], shared)
-	in.sets++
+	in.labelSets++
 	return shared
 }
 
@@ -135,18 +137,25 @@ func (in *interner) conditionSet(conds []metav1.Condition) []metav1.Condition {
 			return shared
 		}
 	}
-	if in.sets >= internMaxEntries {
+	if in.conditionSets >= internMaxEntries {
+		// Full: the list stays the mirror's own, its strings still shared.
+		in.internConditionStrings(conds)
 		return conds
 	}
 	shared := slices.Clone(conds)
-	for i := range shared {
-		c := &shared[i]
+	in.internConditionStrings(shared)
+	in.conditions[sum] = append(in.conditions[sum], shared)
+	in.conditionSets++
+	return shared
+}
+
+// internConditionStrings interns the strings of conds in place; the caller holds mu.
+func (in *interner) internConditionStrings(conds []metav1.Condition) {
+	for i := range conds {
+		c := &conds[i]
 		c.Type, c.Reason, c.Message = in.strLocked(c.Type), in.strLocked(c.Reason), in.strLocked(c.Message)
 		c.Status = metav1.ConditionStatus(in.strLocked(string(c.Status)))
 	}
-	in.conditions[sum] = append(in.conditions[sum], shared)
-	in.sets++
-	return shared
 }
 
 // internKeys replaces details' keys and short values with their interned copies, in

@@ -163,16 +163,21 @@ func TestInternerIsBounded(t *testing.T) {
 		in.labelSet(map[string]string{"k": fmt.Sprint(i)})
 		in.conditionSet([]metav1.Condition{{Type: "Ready", LastTransitionTime: metav1.Unix(int64(i), 0)}})
 	}
-	sets := 0
+	labelSets, conditionSets := 0, 0
 	for _, l := range in.labels {
-		sets += len(l)
+		labelSets += len(l)
 	}
 	for _, c := range in.conditions {
-		sets += len(c)
+		conditionSets += len(c)
 	}
-	if len(in.strings) != internMaxEntries || sets != internMaxEntries {
-		t.Errorf("interner holds %d strings and %d label sets and condition lists; want %d of each at most",
-			len(in.strings), sets, internMaxEntries)
+	if len(in.strings) != internMaxEntries || labelSets != internMaxEntries || conditionSets != internMaxEntries {
+		t.Errorf("interner holds %d strings, %d label sets and %d condition lists; want %d of each at most",
+			len(in.strings), labelSets, conditionSets, internMaxEntries)
+	}
+	// Once full, a new condition list is the mirror's own, with its strings shared.
+	late := []metav1.Condition{{Type: string([]byte("Ready")), Status: "True", LastTransitionTime: metav1.Unix(-1, 0)}}
+	if got := in.conditionSet(late); &got[0] != &late[0] || unsafe.StringData(got[0].Type) != unsafe.StringData(in.str("Ready")) {
+		t.Error("a condition list past the bound is not kept as the mirror's own with shared strings")
 	}
 	long := string(make([]byte, internMaxLen+1))
 	if in.str(long); len(in.strings) != internMaxEntries {
