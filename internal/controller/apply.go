@@ -77,16 +77,6 @@ func (w *mirrorWriter) ensureLabels(ctx context.Context, existing, desired v1alp
 	return labelled, nil
 }
 
-// hasLabels says whether have holds every label of want, with its value.
-func hasLabels(have, want map[string]string) bool {
-	for k, v := range want {
-		if got, ok := have[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
-}
-
 // ensureStatus patches existing's status when desired's observed fields or the
 // conditions for its state differ. The conditions are existing's, updated for the
 // state, so unchanged ones keep their lastTransitionTime.

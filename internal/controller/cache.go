@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -57,10 +58,16 @@ func leanMirrors(in *interner) toolscache.TransformFunc {
 	}
 }
 
+// internIdentity shares what both kinds hold alike: the kind, the account and
+// provider, and the external ID as the tail of the name.
+func internIdentity(in *interner, tm *metav1.TypeMeta, name string, account *string, provider *v1alpha1.Provider, externalID *string) {
+	tm.APIVersion, tm.Kind = in.str(tm.APIVersion), in.str(tm.Kind)
+	*account, *provider = in.str(*account), v1alpha1.Provider(in.str(string(*provider)))
+	*externalID = suffixOf(name, *externalID)
+}
+
 func internOrganization(in *interner, o *v1alpha1.Organization) {
-	o.APIVersion, o.Kind = in.str(o.APIVersion), in.str(o.Kind)
-	o.Spec.AccountRef.Name, o.Spec.Provider = in.str(o.Spec.AccountRef.Name), v1alpha1.Provider(in.str(string(o.Spec.Provider)))
-	o.Spec.ExternalID = suffixOf(o.Name, o.Spec.ExternalID)
+	internIdentity(in, &o.TypeMeta, o.Name, &o.Spec.AccountRef.Name, &o.Spec.Provider, &o.Spec.ExternalID)
 	st := &o.Status
 	st.ProvisioningState = v1alpha1.ProvisioningState(in.str(string(st.ProvisioningState)))
 	st.RawState, st.OfferStatus = in.str(st.RawState), in.str(st.OfferStatus)
@@ -68,10 +75,8 @@ func internOrganization(in *interner, o *v1alpha1.Organization) {
 }
 
 func internConnectCluster(in *interner, c *v1alpha1.ConnectCluster) {
-	c.APIVersion, c.Kind = in.str(c.APIVersion), in.str(c.Kind)
-	c.Spec.AccountRef.Name, c.Spec.Provider = in.str(c.Spec.AccountRef.Name), v1alpha1.Provider(in.str(string(c.Spec.Provider)))
+	internIdentity(in, &c.TypeMeta, c.Name, &c.Spec.AccountRef.Name, &c.Spec.Provider, &c.Spec.ExternalID)
 	c.Spec.Environment = in.str(c.Spec.Environment)
-	c.Spec.ExternalID = suffixOf(c.Name, c.Spec.ExternalID)
 	st := &c.Status
 	st.ProvisioningState = v1alpha1.ProvisioningState(in.str(string(st.ProvisioningState)))
 	st.Cloud, st.Region = v1alpha1.Cloud(in.str(string(st.Cloud))), in.str(st.Region)

@@ -118,3 +118,13 @@ func mergedLabels(have, want map[string]string) map[string]string {
 	maps.Copy(out, want)
 	return out
 }
+
+// hasLabels says whether have holds every label of want, with its value.
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
