@@ -5,7 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -140,4 +144,47 @@ func sampleValue(m *dto.Metric) float64 {
 		return m.GetGauge().GetValue()
 	}
 	return m.GetUntyped().GetValue()
+}
+
+// counters reads every counter of the API server's metrics, keyed by name and labels.
+func (a *apiServer) counters(ctx context.Context) (map[string]float64, error) {
+	body, err := a.rest.Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the API server's metrics: %w", err)
+	}
+	families, err := parseMetrics(bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for name, f := range families {
+		if f.GetType() != dto.MetricType_COUNTER {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			out[name+"{"+labelString(m)+"}"] = m.GetCounter().GetValue()
+		}
+	}
+	return out, nil
+}
+
+func labelString(m *dto.Metric) string {
+	parts := make([]string, 0, len(m.GetLabel()))
+	for _, l := range m.GetLabel() {
+		parts = append(parts, l.GetName()+"="+strconv.Quote(l.GetValue()))
+	}
+	return strings.Join(parts, ",")
+}
+
+// writeCounterDeltas writes, one a line and sorted, the counters that moved between
+// before and after: what the API server did during a timed run, for reading after.
+func writeCounterDeltas(path string, before, after map[string]float64) error {
+	lines := make([]string, 0, len(after))
+	for k, v := range after {
+		if d := v - before[k]; d != 0 {
+			lines = append(lines, fmt.Sprintf("%s %g", k, d))
+		}
+	}
+	sort.Strings(lines)
+	return os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -25,6 +26,7 @@ import (
 type limitTry struct {
 	workers int
 	took    time.Duration
+	cpu     cpuTimes
 }
 
 // bareClientLimit writes copies of mirrors into a fresh control plane for each
@@ -32,14 +34,15 @@ type limitTry struct {
 // With watch, the bare client also watches the mirror kinds through an informer cache,
 // as the operator does: every write then comes back as a watch event that the API
 // server encodes and the client decodes.
-func bareClientLimit(ctx context.Context, crdDir string, id identity, mirrors []v1alpha1.Mirror, workers []int, watch bool) ([]limitTry, error) {
+// Each try leaves the API server's counters that moved in dir.
+func bareClientLimit(ctx context.Context, crdDir, dir string, id identity, mirrors []v1alpha1.Mirror, workers []int, watch bool) ([]limitTry, error) {
 	tries := make([]limitTry, 0, len(workers))
 	for _, w := range workers {
-		took, err := writeAll(ctx, crdDir, id, mirrors, w, watch)
+		t, err := writeAll(ctx, crdDir, filepath.Join(dir, fmt.Sprintf("apiserver-counters-bare-client-%d.txt", w)), id, mirrors, w, watch)
 		if err != nil {
 			return tries, fmt.Errorf("bare client, %d in flight: %w", w, err)
 		}
-		tries = append(tries, limitTry{workers: w, took: took})
+		tries = append(tries, t)
 	}
 	return tries, nil
 }
@@ -54,35 +57,49 @@ func best(tries []limitTry) limitTry {
 	return b
 }
 
-func writeAll(ctx context.Context, crdDir string, id identity, mirrors []v1alpha1.Mirror, workers int, watch bool) (time.Duration, error) {
+func writeAll(ctx context.Context, crdDir, countersPath string, id identity, mirrors []v1alpha1.Mirror, workers int, watch bool) (limitTry, error) {
+	try := limitTry{workers: workers}
 	env, err := devenv.Start(ctx, devenv.Options{CRDDir: crdDir, ControlPlaneOnly: true})
 	if err != nil {
-		return 0, err
+		return try, err
 	}
 	defer env.Stop()
 	cfg, _, err := operatorIdentity(ctx, env, id) // the operator's priority level
 	if err != nil {
-		return 0, err
+		return try, err
 	}
 	cfg.QPS = -1 // no client-side limit: as fast as the server takes them
 	c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
 	if err != nil {
-		return 0, err
+		return try, err
 	}
 	if watch {
 		stop, err := watchMirrors(ctx, cfg)
 		if err != nil {
-			return 0, err
+			return try, err
 		}
 		defer stop()
 	}
 	// The operator's run starts once the operator is up; start this one once the API
 	// server serves mirrors too.
 	if err := c.List(ctx, &v1alpha1.OrganizationList{}, client.Limit(1)); err != nil {
-		return 0, err
+		return try, err
 	}
 	if err := warmMirrorCreate(ctx, c, mirrors); err != nil {
-		return 0, err
+		return try, err
+	}
+	api, err := newAPIServer(env.Config, "")
+	if err != nil {
+		return try, err
+	}
+	meter := newCPUMeter(api.rest, env.EtcdURL(), nil)
+	cpuBefore, err := meter.read(ctx)
+	if err != nil {
+		return try, err
+	}
+	countersBefore, err := api.counters(ctx)
+	if err != nil {
+		return try, err
 	}
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
@@ -91,9 +108,22 @@ func writeAll(ctx context.Context, crdDir string, id identity, mirrors []v1alpha
 		g.Go(func() error { return createWithStatus(gctx, c, m) })
 	}
 	if err := g.Wait(); err != nil {
-		return 0, err
+		return try, err
 	}
-	return time.Since(start), nil
+	try.took = time.Since(start)
+	cpuAfter, err := meter.read(ctx)
+	if err != nil {
+		return try, err
+	}
+	try.cpu = cpuAfter.since(cpuBefore)
+	countersAfter, err := api.counters(ctx)
+	if err != nil {
+		return try, err
+	}
+	if err := writeCounterDeltas(countersPath, countersBefore, countersAfter); err != nil {
+		return try, err
+	}
+	return try, nil
 }
 
 // createWithStatus creates a copy of m, then writes its status: the status

@@ -76,6 +76,28 @@ func (r *result) cells() []string {
 	}
 }
 
+// cpuColumns head the table of where the CPU went, in the cold sync and in the bare
+// client's best try.
+var cpuColumns = []string{"mirrors", "APF level", "run", "wall time", "API server", "etcd", "operator", "bench process", "all", "CPUs busy"}
+
+func (r *result) cpuRows() [][]string {
+	row := func(run string, wall time.Duration, c cpuTimes) []string {
+		operator := "-"
+		if c.operator > 0 {
+			operator = fmt.Sprintf("%.1f s", c.operator)
+		}
+		return []string{
+			fmt.Sprint(r.world.mirrors), r.id.apf(), run, seconds(wall), fmt.Sprintf("%.1f s", c.apiServer), fmt.Sprintf("%.1f s", c.etcd),
+			operator, fmt.Sprintf("%.1f s", c.bench), fmt.Sprintf("%.1f s", c.total()), fmt.Sprintf("%.2f", c.total()/wall.Seconds()),
+		}
+	}
+	b := best(r.limit)
+	return [][]string{
+		row("operator's cold sync", r.cold, r.coldCPU),
+		row(fmt.Sprintf("bare client, %d in flight", b.workers), b.took, b.cpu),
+	}
+}
+
 func seconds(d time.Duration) string {
 	if d == 0 {
 		return "-"
@@ -100,6 +122,15 @@ func (rep report) text() string {
 	for _, r := range rep.results {
 		for _, l := range r.world.lists() {
 			fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%d\t%d\n", r.world.mirrors, r.id.apf(), l.name, l.lists, l.items, r.requests[l.endpoint], l.pages())
+		}
+	}
+	w.Flush()
+	sb.WriteString("\nCPU time by process during the cold sync, and during the bare client's best try:\n")
+	w = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, strings.Join(cpuColumns, "\t"))
+	for _, r := range rep.results {
+		for _, row := range r.cpuRows() {
+			fmt.Fprintln(w, strings.Join(row, "\t"))
 		}
 	}
 	w.Flush()
@@ -150,6 +181,14 @@ func (rep report) markdown() string {
 			fmt.Fprintf(&sb, "| %d | %s | %s | %d | %d | %d | %d |\n", r.world.mirrors, r.id.apf(), l.name, l.lists, l.items, r.requests[l.endpoint], l.pages())
 		}
 	}
+	sb.WriteString("\nCPU time by process during the cold sync, and during the bare client's best try:\n\n")
+	sb.WriteString("| " + strings.Join(cpuColumns, " | ") + " |\n")
+	sb.WriteString(strings.Repeat("|---", len(cpuColumns)) + "|\n")
+	for _, r := range rep.results {
+		for _, row := range r.cpuRows() {
+			sb.WriteString("| " + strings.Join(row, " | ") + " |\n")
+		}
+	}
 	sb.WriteString("\nThe bare client's tries, each in a fresh control plane; the fastest is the limit:\n\n")
 	sb.WriteString("| mirrors | APF level | in flight | wall time | writes per second |\n|---|---|---|---|---|\n")
 	for _, r := range rep.results {
@@ -174,9 +213,10 @@ What the columns measure:
   generated RBAC, as in a real cluster; ` + "`exempt`" + `, the same account also in
   ` + "`system:masters`" + `, which APF does not hold back (the operator's own ceiling). Each
   level's run has its own control planes and its own bare client.
-- **cold sync**: from the creation of the three accounts until every mirror exists with
-  its status (each account reports a complete sync, and a list of the mirrors finds every
-  one with its Ready condition).
+- **cold sync**: from the creation of the three accounts until each reports a complete
+  sync (` + "`status.lastSyncTime`" + `, polled every 50 ms). After the clock stops, one list
+  of the mirrors must find every one with its status and Ready condition, or the run
+  fails.
 - **limit**: a bare client in the same run writing the same objects (names, labels,
   owner, spec, status), a create and then a status update each, with no client-side rate
   limit, at each concurrency of ` + "`-limit-workers`" + ` into a fresh control plane; the fastest try.
@@ -197,6 +237,12 @@ What the columns measure:
   the collection the heap profile asks for, at the end, and **per mirror** that divided by
   the mirrors (the operator's fixed heap included). Each size runs a fresh operator process, whose heap profile is left in
   ` + "`bin/bench/<mirrors>/<identity>/heap.pprof`" + `.
+- **CPU time by process**: user and system CPU seconds over the cold sync, and over
+  the bare client's fastest try: the API server's and etcd's own
+  ` + "`process_cpu_seconds_total`" + `, the operator's from ` + "`/proc/PID/stat`" + `, and this
+  benchmark's process (cloudsim, the pollers and the memory sampler in the operator's
+  run; the bare client itself in its own), from getrusage. **CPUs busy** is all of it
+  over the wall time: the machine's CPUs bound it.
 - **list API**: one unpaged GET of every organization from the API server; **kubectl get**:
   ` + "`kubectl get organizations`" + ` as a user types it (pages of 500, the server's table).
 `

@@ -23,8 +23,11 @@ type result struct {
 	world world
 	// id is who the operator and the bare client were to the API server.
 	id identity
-	// cold is from the accounts' creation until every mirror exists with its status.
-	cold time.Duration
+	// cold is from the accounts' creation until each reports a complete sync (then
+	// every mirror must exist with its status); coldCPU is what each process used
+	// meanwhile.
+	cold    time.Duration
+	coldCPU cpuTimes
 	// coldWrites and unchangedWrites are mirror writes the API server served.
 	coldWrites, unchangedWrites writeCounts
 	// requests are the remote list requests of the unchanged sync, by list; tokens
@@ -75,13 +78,18 @@ func measure(ctx context.Context, s settings, n int, id identity) (*result, erro
 		return nil, err
 	}
 	progress("%d mirrors, %s: the bare client's tries (%v in flight)", n, id, s.limitWorkers)
-	r.limit, err = bareClientLimit(ctx, s.crdDir, id, mirrors, s.limitWorkers, s.limitWatch)
+	r.limit, err = bareClientLimit(ctx, s.crdDir, runDir(s, r), id, mirrors, s.limitWorkers, s.limitWatch)
 	return r, err
+}
+
+// runDir is where a size and identity keep their files.
+func runDir(s settings, r *result) string {
+	return filepath.Join(s.outDir, fmt.Sprintf("%d", r.world.mirrors), string(r.id))
 }
 
 func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mirror, error) {
 	n := r.world.mirrors
-	dir := filepath.Join(s.outDir, fmt.Sprintf("%d", n), string(r.id))
+	dir := runDir(s, r)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -131,6 +139,15 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 	if err := warmAccountCreate(ctx, env, sim); err != nil {
 		return nil, err
 	}
+	meter := newCPUMeter(api.rest, env.EtcdURL(), mgr)
+	cpuBefore, err := meter.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	countersBefore, err := api.counters(ctx)
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	for _, a := range accounts {
 		spec, creds := devenv.AccountSpec(sim, a.provider)
@@ -145,10 +162,24 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 			return nil, err
 		}
 	}
-	if err := waitMirrored(ctx, env.Client, n); err != nil {
+	r.cold = time.Since(start)
+	cpuAfter, err := meter.read(ctx)
+	if err != nil {
 		return nil, err
 	}
-	r.cold = time.Since(start)
+	r.coldCPU = cpuAfter.since(cpuBefore)
+	countersAfter, err := api.counters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeCounterDeltas(filepath.Join(dir, "apiserver-counters.txt"), countersBefore, countersAfter); err != nil {
+		return nil, err
+	}
+	// An account reports its sync only once every mirror of it is written, status
+	// included; the clock has stopped, and this holds the operator to that.
+	if err := checkMirrored(ctx, env.Client, n); err != nil {
+		return nil, err
+	}
 	if cpuProfile != nil {
 		if err := <-cpuProfile; err != nil {
 			return nil, fmt.Errorf("CPU profile: %w", err)
@@ -286,26 +317,22 @@ func measureRename(ctx context.Context, env *devenv.Env, sim *cloudsim.Server) (
 	return took, err
 }
 
-// waitMirrored waits until n mirrors exist, each with its status written.
-func waitMirrored(ctx context.Context, c client.Client, n int) error {
-	for {
-		orgs, ccs, err := listMirrors(ctx, c)
-		if err != nil {
-			return err
-		}
-		done := 0
-		for _, m := range asMirrors(orgs, ccs) {
-			if m.GetProvisioningState() != "" && meta.FindStatusCondition(m.GetConditions(), v1alpha1.ConditionReady) != nil {
-				done++
-			}
-		}
-		if done >= n {
-			return nil
-		}
-		if err := pause(ctx, time.Second); err != nil {
-			return fmt.Errorf("%d of %d mirrors have their status: %w", done, n, err)
+// checkMirrored fails unless n mirrors exist, each with its status written.
+func checkMirrored(ctx context.Context, c client.Client, n int) error {
+	orgs, ccs, err := listMirrors(ctx, c)
+	if err != nil {
+		return err
+	}
+	done := 0
+	for _, m := range asMirrors(orgs, ccs) {
+		if m.GetProvisioningState() != "" && meta.FindStatusCondition(m.GetConditions(), v1alpha1.ConditionReady) != nil {
+			done++
 		}
 	}
+	if done < n {
+		return fmt.Errorf("every account reported a complete sync, but only %d of %d mirrors have their status", done, n)
+	}
+	return nil
 }
 
 func listMirrors(ctx context.Context, c client.Client) (*v1alpha1.OrganizationList, *v1alpha1.ConnectClusterList, error) {

@@ -122,6 +122,12 @@ func ManagerOptions() ctrl.Options {
 	return ctrl.Options{Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"}
 }
 
+// EtcdURL is where the control plane's etcd serves its clients (and its metrics), on
+// loopback.
+func (e *Env) EtcdURL() *url.URL {
+	return e.testEnv.ControlPlane.Etcd.URL
+}
+
 // Stop shuts everything down.
 func (e *Env) Stop() {
 	if e.cancel != nil {
