@@ -68,6 +68,8 @@ type CloudAccountReconciler struct {
 	MaxConcurrentReconciles int
 
 	accounts accounts
+	// writers are the mirror write slots every account's session shares.
+	writers chan struct{}
 }
 
 // +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts,verbs=get;list;watch;patch
@@ -197,6 +199,7 @@ func (r *CloudAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return fmt.Errorf("register the %T informer: %w", mirror, err)
 		}
 	}
+	r.writers = newWriteSlots()
 	workers := r.MaxConcurrentReconciles
 	if workers <= 0 {
 		workers = 4

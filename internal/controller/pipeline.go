@@ -18,7 +18,10 @@ import (
 // the session interrupted: the next run resumes there, pages read and not written
 // first.
 func (s *syncSession) run(ctx context.Context, w mirrorWrites) error {
-	writers := make(chan struct{}, pageWriters)
+	writers := s.writers
+	if writers == nil {
+		writers = newWriteSlots()
+	}
 	var inFlight *pageInFlight
 	for _, l := range s.lists {
 		l.rewind()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,5 +149,64 @@ func TestFailedWriteKeepsThePagesReadAhead(t *testing.T) {
 	}
 	if readBefore != 3 || requests != 3 {
 		t.Errorf("%d remote requests, %d of them before the resumed run; want 3 and 3: a page read is not read again", requests, readBefore)
+	}
+}
+
+// countingWrites holds each write a few milliseconds and records the most writes in
+// flight at once.
+type countingWrites struct {
+	mirrorWrites // only ensure and page are called
+	inFlight     atomic.Int32
+	most         atomic.Int32
+}
+
+func (c *countingWrites) ensure(ctx context.Context, _ v1alpha1.Mirror) error {
+	n := c.inFlight.Add(1)
+	defer c.inFlight.Add(-1)
+	for most := c.most.Load(); n > most && !c.most.CompareAndSwap(most, n); most = c.most.Load() {
+	}
+	select {
+	case <-time.After(5 * time.Millisecond):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *countingWrites) page() (mirrorWrites, func(bool)) { return c, func(bool) {} }
+
+// Accounts that sync at once share the operator's write slots: together they never
+// have more than mirrorWriters writes in flight, and each still writes all it lists.
+func TestAccountsShareTheWriteSlots(t *testing.T) {
+	slots := newWriteSlots()
+	w := &countingWrites{}
+	page := func(account string, n int) []string {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%s-%d", account, i)
+		}
+		return ids
+	}
+	var wg sync.WaitGroup
+	sessions := make([]*syncSession, 3)
+	errs := make([]error, len(sessions))
+	for i := range sessions {
+		var requests int
+		account := fmt.Sprint("acct", i)
+		sessions[i] = pipelineSession([][]string{page(account, 60), page(account+"b", 60)}, &requests)
+		sessions[i].writers = slots
+		wg.Go(func() { errs[i] = sessions[i].run(t.Context(), w) })
+	}
+	wg.Wait()
+	for i, s := range sessions {
+		if errs[i] != nil {
+			t.Fatalf("session %d: %v", i, errs[i])
+		}
+		if got := len(s.listed[kindOrganization]); got != 120 {
+			t.Errorf("session %d listed %d mirrors, want 120", i, got)
+		}
+	}
+	if most := w.most.Load(); most > mirrorWriters {
+		t.Errorf("%d writes were in flight at once across the accounts, want at most %d", most, mirrorWriters)
 	}
 }

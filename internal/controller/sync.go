@@ -74,6 +74,7 @@ func (r *CloudAccountReconciler) start(ctx context.Context, acct *v1alpha1.Cloud
 		return nil, r.stalled(acct, classifySetup(err), err), nil
 	}
 	state.session.lent = r.stillLent(acct, secretVersion)
+	state.session.writers = r.writers
 	if state.session.ceiling, err = r.ceilingFor(ctx, acct); err != nil {
 		state.endSession()
 		return nil, ctrl.Result{}, err
