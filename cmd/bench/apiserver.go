@@ -64,13 +64,18 @@ func newAPIServer(cfg *rest.Config, kubeconfig string) (*apiServer, error) {
 	return &apiServer{rest: cs.Discovery().RESTClient(), kubeconfig: kubeconfig}, nil
 }
 
-// mirrorWrites reads apiserver_request_total for writes to mirrors.
-func (a *apiServer) mirrorWrites(ctx context.Context) (writeCounts, error) {
+// metrics reads and parses the API server's metrics page.
+func (a *apiServer) metrics(ctx context.Context) (map[string]*dto.MetricFamily, error) {
 	body, err := a.rest.Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the API server's metrics: %w", err)
 	}
-	families, err := parseMetrics(bytes.NewReader(body))
+	return parseMetrics(bytes.NewReader(body))
+}
+
+// mirrorWrites reads apiserver_request_total for writes to mirrors.
+func (a *apiServer) mirrorWrites(ctx context.Context) (writeCounts, error) {
+	families, err := a.metrics(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +153,7 @@ func sampleValue(m *dto.Metric) float64 {
 
 // counters reads every counter of the API server's metrics, keyed by name and labels.
 func (a *apiServer) counters(ctx context.Context) (map[string]float64, error) {
-	body, err := a.rest.Get().AbsPath("/metrics").DoRaw(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read the API server's metrics: %w", err)
-	}
-	families, err := parseMetrics(bytes.NewReader(body))
+	families, err := a.metrics(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/client-go/rest"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Where the machine's CPU went during a timed run, process by process. On a machine
@@ -41,28 +41,32 @@ func (c cpuTimes) total() float64 { return c.apiServer + c.etcd + c.operator + c
 // cpuMeter reads the CPU times of one control plane's processes, and of the
 // operator's when there is one.
 type cpuMeter struct {
-	api         rest.Interface
+	api         *apiServer
 	etcdMetrics string
 	operator    *manager
 }
 
-func newCPUMeter(api rest.Interface, etcd *url.URL, operator *manager) cpuMeter {
+func newCPUMeter(api *apiServer, etcd *url.URL, operator *manager) cpuMeter {
 	return cpuMeter{api: api, etcdMetrics: etcd.JoinPath("metrics").String(), operator: operator}
 }
 
 func (m cpuMeter) read(ctx context.Context) (cpuTimes, error) {
 	var c cpuTimes
-	body, err := m.api.Get().AbsPath("/metrics").DoRaw(ctx)
+	families, err := m.api.metrics(ctx)
 	if err != nil {
-		return c, fmt.Errorf("read the API server's metrics: %w", err)
+		return c, err
 	}
-	if c.apiServer, err = processCPU(body); err != nil {
+	if c.apiServer, err = processCPU(families); err != nil {
 		return c, fmt.Errorf("the API server's CPU: %w", err)
 	}
-	if body, err = get(ctx, m.etcdMetrics); err != nil {
+	body, err := get(ctx, m.etcdMetrics)
+	if err != nil {
 		return c, fmt.Errorf("read etcd's metrics: %w", err)
 	}
-	if c.etcd, err = processCPU(body); err != nil {
+	if families, err = parseMetrics(bytes.NewReader(body)); err != nil {
+		return c, err
+	}
+	if c.etcd, err = processCPU(families); err != nil {
 		return c, fmt.Errorf("etcd's CPU: %w", err)
 	}
 	if m.operator != nil {
@@ -80,12 +84,8 @@ func (m cpuMeter) read(ctx context.Context) (cpuTimes, error) {
 	return c, nil
 }
 
-// processCPU is process_cpu_seconds_total from a Prometheus text page.
-func processCPU(page []byte) (float64, error) {
-	families, err := parseMetrics(bytes.NewReader(page))
-	if err != nil {
-		return 0, err
-	}
+// processCPU is process_cpu_seconds_total of a process's metrics.
+func processCPU(families map[string]*dto.MetricFamily) (float64, error) {
 	f, ok := families["process_cpu_seconds_total"]
 	if !ok || len(f.GetMetric()) == 0 {
 		return 0, fmt.Errorf("no process_cpu_seconds_total")
@@ -109,4 +109,38 @@ func get(ctx context.Context, u string) ([]byte, error) {
 	var buf bytes.Buffer
 	_, err = buf.ReadFrom(resp.Body)
 	return buf.Bytes(), err
+}
+
+// probe is what a timed run is measured by: CPU time by process, and the API
+// server's counters, read before the run and again after it.
+type probe struct {
+	meter    cpuMeter
+	cpu      cpuTimes
+	counters map[string]float64
+}
+
+func startProbe(ctx context.Context, meter cpuMeter) (*probe, error) {
+	p := &probe{meter: meter}
+	var err error
+	if p.cpu, err = meter.read(ctx); err != nil {
+		return nil, err
+	}
+	if p.counters, err = meter.api.counters(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// finish returns the CPU time each process used since the start, and writes the
+// counters that moved to countersPath.
+func (p *probe) finish(ctx context.Context, countersPath string) (cpuTimes, error) {
+	cpu, err := p.meter.read(ctx)
+	if err != nil {
+		return cpuTimes{}, err
+	}
+	counters, err := p.meter.api.counters(ctx)
+	if err != nil {
+		return cpuTimes{}, err
+	}
+	return cpu.since(p.cpu), writeCounterDeltas(countersPath, p.counters, counters)
 }

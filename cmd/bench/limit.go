@@ -92,12 +92,7 @@ func writeAll(ctx context.Context, crdDir, countersPath string, id identity, mir
 	if err != nil {
 		return try, err
 	}
-	meter := newCPUMeter(api.rest, env.EtcdURL(), nil)
-	cpuBefore, err := meter.read(ctx)
-	if err != nil {
-		return try, err
-	}
-	countersBefore, err := api.counters(ctx)
+	probe, err := startProbe(ctx, newCPUMeter(api, env.EtcdURL(), nil))
 	if err != nil {
 		return try, err
 	}
@@ -111,19 +106,8 @@ func writeAll(ctx context.Context, crdDir, countersPath string, id identity, mir
 		return try, err
 	}
 	try.took = time.Since(start)
-	cpuAfter, err := meter.read(ctx)
-	if err != nil {
-		return try, err
-	}
-	try.cpu = cpuAfter.since(cpuBefore)
-	countersAfter, err := api.counters(ctx)
-	if err != nil {
-		return try, err
-	}
-	if err := writeCounterDeltas(countersPath, countersBefore, countersAfter); err != nil {
-		return try, err
-	}
-	return try, nil
+	try.cpu, err = probe.finish(ctx, countersPath)
+	return try, err
 }
 
 // createWithStatus creates a copy of m, then writes its status: the status

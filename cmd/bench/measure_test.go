@@ -1,11 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 func TestMirrorWritesOf(t *testing.T) {
@@ -90,5 +93,47 @@ func TestWorldAddsUp(t *testing.T) {
 	}
 	if got := (list{lists: 1, items: 0, pageSize: 5000}).pages(); got != 1 {
 		t.Errorf("pages of an empty listing = %d, want 1", got)
+	}
+}
+
+func TestProcessCPUAndCounterDeltas(t *testing.T) {
+	const page = `# TYPE process_cpu_seconds_total counter
+process_cpu_seconds_total 12.5
+# TYPE apiserver_terminated_watchers_total counter
+apiserver_terminated_watchers_total{group="cloud.orgsync.io",resource="organizations"} 3
+# TYPE apiserver_init_events_total counter
+apiserver_init_events_total{group="cloud.orgsync.io",resource="organizations"} 40
+# TYPE go_goroutines gauge
+go_goroutines 80
+`
+	families, err := parseMetrics(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu, err := processCPU(families); err != nil || cpu != 12.5 {
+		t.Errorf("processCPU = %v, %v; want 12.5", cpu, err)
+	}
+	before := map[string]float64{
+		`apiserver_terminated_watchers_total{group="cloud.orgsync.io",resource="organizations"}`: 3,
+		`apiserver_init_events_total{group="cloud.orgsync.io",resource="organizations"}`:         10,
+	}
+	after := map[string]float64{}
+	for name, f := range families {
+		if f.GetType() == dto.MetricType_COUNTER && name != "process_cpu_seconds_total" {
+			after[name+"{"+labelString(f.GetMetric()[0])+"}"] = f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	path := filepath.Join(t.TempDir(), "counters.txt")
+	if err := writeCounterDeltas(path, before, after); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only what moved, by how much.
+	want := `apiserver_init_events_total{group="cloud.orgsync.io",resource="organizations"} 30` + "\n"
+	if string(got) != want {
+		t.Errorf("counter deltas:\n%s\nwant:\n%s", got, want)
 	}
 }

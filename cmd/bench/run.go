@@ -139,12 +139,7 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 	if err := warmAccountCreate(ctx, env, sim); err != nil {
 		return nil, err
 	}
-	meter := newCPUMeter(api.rest, env.EtcdURL(), mgr)
-	cpuBefore, err := meter.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	countersBefore, err := api.counters(ctx)
+	probe, err := startProbe(ctx, newCPUMeter(api, env.EtcdURL(), mgr))
 	if err != nil {
 		return nil, err
 	}
@@ -163,16 +158,7 @@ func measureOperator(ctx context.Context, s settings, r *result) ([]v1alpha1.Mir
 		}
 	}
 	r.cold = time.Since(start)
-	cpuAfter, err := meter.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.coldCPU = cpuAfter.since(cpuBefore)
-	countersAfter, err := api.counters(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeCounterDeltas(filepath.Join(dir, "apiserver-counters.txt"), countersBefore, countersAfter); err != nil {
+	if r.coldCPU, err = probe.finish(ctx, filepath.Join(dir, "apiserver-counters.txt")); err != nil {
 		return nil, err
 	}
 	// An account reports its sync only once every mirror of it is written, status
