@@ -19,8 +19,9 @@ import (
 // long as a bare client writing the same objects; at 16 and 32, 1.2; 64 gained nothing
 // more on 2 cores. Shared, not per account: with three accounts writing 32 each, the
 // API server's watch of the mirrors fell behind, was dropped 110 times in one
-// 20,000-mirror cold sync and replayed 470,000 events; a bare client writing 96 at
-// once was dropped the same way, and one writing 32 never (docs/performance.md).
+// 20,000-mirror cold sync and replayed about half a million events; a bare client
+// writing 96 at once was dropped the same way, one writing 32 never
+// (docs/performance.md).
 const mirrorWriters = 32
 
 // newWriteSlots are the operator's mirror write slots, shared by its sessions.
