@@ -100,22 +100,12 @@ func logExit(err error) {
 	}
 }
 
-// metric reads one unlabelled sample from the manager's metrics endpoint. It asks for
-// the page uncompressed: the sampler reads it twice a second, and gzipping it each
-// time would be the benchmark's own cost in the operator's CPU and allocations
-// (Prometheus scrapes every 15 s or more).
+// metric reads one unlabelled sample from the manager's metrics endpoint. The page is
+// asked for uncompressed (fetchMetrics): the sampler reads it twice a second, and
+// gzipping it each time would be the benchmark's own cost in the operator's CPU and
+// allocations (Prometheus scrapes every 15 s or more).
 func (m *manager) metric(name string) (float64, error) {
-	req, err := http.NewRequest(http.MethodGet, m.metricsURL, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Accept-Encoding", "identity")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	families, err := parseMetrics(resp.Body)
+	families, err := fetchMetrics(context.Background(), m.metricsURL)
 	if err != nil {
 		return 0, err
 	}
