@@ -46,7 +46,7 @@ func (w *mirrorWriter) existing(ctx context.Context, desired v1alpha1.Mirror) (v
 	if err != nil {
 		return nil, err
 	}
-	err = w.client.Get(ctx, key, existing, client.UnsafeDisableDeepCopy)
+	err = w.cache.Get(ctx, key, existing, client.UnsafeDisableDeepCopy)
 	if apierrors.IsNotFound(err) {
 		err = w.createWithin(ctx, desired)
 		if !apierrors.IsAlreadyExists(err) {

@@ -5,7 +5,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -13,20 +12,22 @@ import (
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 )
 
-// CacheOptions keep the informer cache lean: managed fields are stripped from every
-// object, Secrets are watched only in the operator's namespace, and only mirrors that
-// carry the account label are cached, without the fields the reconciler never reads
-// and sharing the strings many mirrors hold alike.
+// CacheOptions keep the manager's informer cache lean: managed fields are stripped
+// from every object, and Secrets are watched only in the operator's namespace. Mirrors
+// are not in it: each account has its own cache of them (mirrorCaches).
 func CacheOptions(namespace string) cache.Options {
-	mirrors := cache.ByObject{Label: mustSelector(v1alpha1.LabelAccount), Transform: leanMirrors(newInterner())}
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}:           {Namespaces: map[string]cache.Config{namespace: {}}},
-			&v1alpha1.Organization{}:   mirrors,
-			&v1alpha1.ConnectCluster{}: mirrors,
+			&corev1.Secret{}: {Namespaces: map[string]cache.Config{namespace: {}}},
 		},
 	}
+}
+
+// ClientOptions make the manager's client read mirrors from the API server: read
+// through the manager's cache, they would start a watch of every account's mirrors.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: mirrorKinds()}}
 }
 
 // leanMirrors returns the cache's transform for mirrors. It drops what a cached mirror
@@ -90,13 +91,4 @@ func suffixOf(name, s string) string {
 		return name[len(name)-len(s):]
 	}
 	return s
-}
-
-// mustSelector selects objects that carry the label, whatever its value.
-func mustSelector(label string) labels.Selector {
-	sel, err := labels.Parse(label)
-	if err != nil {
-		panic(err)
-	}
-	return sel
 }

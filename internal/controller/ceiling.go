@@ -38,9 +38,10 @@ func maxMirrors(acct *v1alpha1.CloudAccount) int {
 	return defaultMaxMirrors
 }
 
-// ceilingFor counts the account's mirrors (from the cache) against its ceiling.
-func (r *CloudAccountReconciler) ceilingFor(ctx context.Context, acct *v1alpha1.CloudAccount) (*mirrorCeiling, error) {
-	held, err := r.mirrorsOf(ctx, acct.Name)
+// ceilingFor counts the account's mirrors (as its session reads them) against its
+// ceiling.
+func ceilingFor(ctx context.Context, acct *v1alpha1.CloudAccount, mirrors accountMirrors) (*mirrorCeiling, error) {
+	held, err := mirrors.all(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("count mirrors: %w", err)
 	}

@@ -79,7 +79,7 @@ func TestCreateKeepsTheSlotWhenOnlyTheStatusWriteFailed(t *testing.T) {
 		}).Build()
 	acct := unitAccount()
 	ceiling := ceilingOf(1)
-	w := &mirrorWriter{mirrorIO{client: c, reader: c, scheme: scheme, recorder: events.NewFakeRecorder(10), acct: acct, ceiling: ceiling}}
+	w := &mirrorWriter{mirrorIO{client: c, cache: c, reader: c, scheme: scheme, recorder: events.NewFakeRecorder(10), acct: acct, ceiling: ceiling}}
 	desired := unitOrganization(acct, "rg/one")
 	if err := w.createWithin(context.Background(), desired); !errors.Is(err, statusRefused) {
 		t.Fatalf("createWithin = %v, want the status write's error", err)
@@ -99,7 +99,7 @@ func TestPlanPageNotCommittedReturnsItsSlots(t *testing.T) {
 	c := fake.NewClientBuilder().WithScheme(scheme).Build()
 	acct := unitAccount()
 	ceiling := ceilingOf(2)
-	w := &planWriter{mirrorIO: mirrorIO{client: c, reader: c, scheme: scheme, recorder: events.NewFakeRecorder(10), acct: acct, ceiling: ceiling},
+	w := &planWriter{mirrorIO: mirrorIO{client: c, cache: c, reader: c, scheme: scheme, recorder: events.NewFakeRecorder(10), acct: acct, ceiling: ceiling},
 		tally: &planTally{}}
 	items := []v1alpha1.Mirror{unitOrganization(acct, "rg/one"), unitOrganization(acct, "rg/two")}
 	writePage := func(committed bool) {

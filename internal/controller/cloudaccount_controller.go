@@ -18,7 +18,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -55,11 +54,8 @@ type CloudAccountReconciler struct {
 	// APIReader reads past the cache; a sync starts only for an account that is still
 	// there, so a stale cached copy never re-creates the mirrors of a deleted account.
 	APIReader client.Reader
-	// Cache is the manager's cache; prune and the ceiling read the mirrors in its
-	// stores without copying them.
-	Cache    cache.Cache
-	Scheme   *runtime.Scheme
-	Recorder events.EventRecorder
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
 	// NewProvider builds an account's provider (main.go wires in the concrete ones).
 	NewProvider ProviderFactory
 	// Namespace is the only namespace credentials Secrets are read from.
@@ -70,6 +66,8 @@ type CloudAccountReconciler struct {
 	accounts accounts
 	// writers are the mirror write slots every account's session shares.
 	writers chan struct{}
+	// caches are the accounts' caches of their mirrors.
+	caches *mirrorCaches
 }
 
 // +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts,verbs=get;list;watch;patch
@@ -86,6 +84,7 @@ func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Get(ctx, req.NamespacedName, acct); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.accounts.forget(req.Name)
+			r.caches.forget(req.Name)
 			return ctrl.Result{}, r.sweepOrphans(ctx, req.Name)
 		}
 		return ctrl.Result{}, err
@@ -141,6 +140,7 @@ func (r *CloudAccountReconciler) finalize(ctx context.Context, acct *v1alpha1.Cl
 		return fmt.Errorf("remove finalizer: %w", err)
 	}
 	r.accounts.forget(acct.Name)
+	r.caches.forget(acct.Name)
 	metrics.ForgetAccount(acct.Name)
 	return nil
 }
@@ -191,13 +191,9 @@ func (r *CloudAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}); err != nil {
 		return err
 	}
-	// The mirror informers start with the manager, which waits for them to sync before
-	// any reconcile. Started by an account's first sync instead, one after the other,
-	// their first sync took 2.1 s of a traced 1,000-mirror cold sync.
-	for _, mirror := range []client.Object{&v1alpha1.Organization{}, &v1alpha1.ConnectCluster{}} {
-		if _, err := mgr.GetCache().GetInformer(context.Background(), mirror, cache.BlockUntilSynced(false)); err != nil {
-			return fmt.Errorf("register the %T informer: %w", mirror, err)
-		}
+	r.caches = newMirrorCaches(mgr)
+	if err := mgr.Add(r.caches); err != nil {
+		return err
 	}
 	r.writers = newWriteSlots()
 	workers := r.MaxConcurrentReconciles

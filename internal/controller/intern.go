@@ -77,7 +77,7 @@ func (in *interner) strLocked(s string) string {
 // labelSet returns a shared map equal to labels. The map is shared by every cached
 // mirror with the same labels, so it must never be changed in place: the cache hands
 // out deep copies, and code that reads the cache's own objects copies before writing
-// (mirrorsOf).
+// (accountMirrors.all).
 func (in *interner) labelSet(labels map[string]string) map[string]string {
 	if len(labels) == 0 {
 		return labels

@@ -103,7 +103,7 @@ func (w *planWriter) ensure(ctx context.Context, desired v1alpha1.Mirror) error 
 		return err
 	}
 	// Read only: the cache's object is not copied.
-	err = w.client.Get(ctx, client.ObjectKeyFromObject(desired), existing, client.UnsafeDisableDeepCopy)
+	err = w.cache.Get(ctx, client.ObjectKeyFromObject(desired), existing, client.UnsafeDisableDeepCopy)
 	switch {
 	case apierrors.IsNotFound(err) && !w.ceiling.admit():
 		return errCeilingReached

@@ -6,8 +6,6 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/types"
-	toolscache "k8s.io/client-go/tools/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 )
@@ -41,7 +39,7 @@ func (d *pruneDecision) confirmedOf(missing []v1alpha1.Mirror) []v1alpha1.Mirror
 // paging shifts when items vanish), so what it misses is only a candidate, removed
 // when the next complete listing misses it again.
 func (r *CloudAccountReconciler) prune(ctx context.Context, acct *v1alpha1.CloudAccount, state *account, session *syncSession, writes mirrorWrites) (pruneOutcome, error) {
-	all, err := r.mirrorsOf(ctx, acct.Name)
+	all, err := session.mirrors.all(ctx)
 	if err != nil {
 		return pruneOutcome{}, err
 	}
@@ -88,30 +86,6 @@ func pruneGuard(missing, total, limit int) (heldBack string) {
 	}
 	return fmt.Sprintf("prune held back: %d of %d mirrors are no longer listed, more than maxPrunePercent (%d%%); raise spec.maxPrunePercent to allow it",
 		missing, total, limit)
-}
-
-// mirrorsOf lists the account's mirrors of both kinds from the cache's stores. They
-// are the cache's own objects, not copies, and not even the shallow copies a List
-// makes (at 80,000 mirrors those are 38 MB more at the peak of a sync): read them,
-// and deep-copy one before changing it.
-func (r *CloudAccountReconciler) mirrorsOf(ctx context.Context, account string) ([]v1alpha1.Mirror, error) {
-	var out []v1alpha1.Mirror
-	for _, kind := range []client.Object{&v1alpha1.Organization{}, &v1alpha1.ConnectCluster{}} {
-		informer, err := r.Cache.GetInformer(ctx, kind)
-		if err != nil {
-			return nil, err
-		}
-		stored, ok := informer.(interface{ GetStore() toolscache.Store })
-		if !ok {
-			return nil, fmt.Errorf("the cache's informer for %T has no store", kind)
-		}
-		for _, obj := range stored.GetStore().List() {
-			if m, ok := obj.(v1alpha1.Mirror); ok && m.GetLabels()[v1alpha1.LabelAccount] == account {
-				out = append(out, m)
-			}
-		}
-	}
-	return out, nil
 }
 
 // markNotFound flags vanished items instead of deleting them (spec.prune: false),

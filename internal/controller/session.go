@@ -62,6 +62,10 @@ type syncSession struct {
 	// lent checks, before each remote request, that the Secret still lends the
 	// account its credentials (nil: not checked).
 	lent func(context.Context) error
+	// mirrors reads the account's mirrors: its cache, or, while the account held none
+	// when the session started (cold), nothing.
+	mirrors accountMirrors
+	cold    bool
 	// writers are the write slots the session shares with every other account's (nil:
 	// its own, for a session run alone).
 	writers chan struct{}

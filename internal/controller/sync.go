@@ -38,7 +38,14 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 	writes := r.writesFor(acct, session)
 	err = session.run(ctx, writes)
 	recordRateLimit(acct, state.budget)
-	return r.settle(ctx, acct, state, session, writes, err)
+	result, err = r.settle(ctx, acct, state, session, writes, err)
+	if session.cold && state.session == nil {
+		// The account's first session is over: the next compares against a cache.
+		if _, startErr := r.caches.start(acct.Name); startErr != nil {
+			err = errors.Join(err, startErr)
+		}
+	}
+	return result, err
 }
 
 // decide returns the session to run now, in three phases: the credentials and their
@@ -75,7 +82,11 @@ func (r *CloudAccountReconciler) start(ctx context.Context, acct *v1alpha1.Cloud
 	}
 	state.session.lent = r.stillLent(acct, secretVersion)
 	state.session.writers = r.writers
-	if state.session.ceiling, err = r.ceilingFor(ctx, acct); err != nil {
+	if state.session.mirrors, state.session.cold, err = r.caches.forSession(ctx, acct.Name); err != nil {
+		state.endSession()
+		return nil, ctrl.Result{}, err
+	}
+	if state.session.ceiling, err = ceilingFor(ctx, acct, state.session.mirrors); err != nil {
 		state.endSession()
 		return nil, ctrl.Result{}, err
 	}
@@ -149,7 +160,7 @@ func (r *CloudAccountReconciler) goneOrGoing(ctx context.Context, acct *v1alpha1
 // writesFor is where the session's changes go: the API server, or, in Plan mode, the
 // session's plan. A session lists for one generation, so the spec's mode is its mode.
 func (r *CloudAccountReconciler) writesFor(acct *v1alpha1.CloudAccount, session *syncSession) mirrorWrites {
-	io := mirrorIO{client: r.Client, reader: r.APIReader, scheme: r.Scheme, recorder: r.Recorder, acct: acct, ceiling: session.ceiling}
+	io := mirrorIO{client: r.Client, cache: session.mirrors, reader: r.APIReader, scheme: r.Scheme, recorder: r.Recorder, acct: acct, ceiling: session.ceiling}
 	if acct.Spec.Mode == v1alpha1.ModePlan {
 		return &planWriter{mirrorIO: io, tally: session.plan}
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -231,25 +232,71 @@ func (e *Env) WaitSynced(ctx context.Context, name, token string) (*v1alpha1.Clo
 }
 
 // WriteCounter counts the writes that reach the API server for orgsync's kinds,
-// as they go over the wire.
+// as they go over the wire, and the watches opened on them and still open.
 type WriteCounter struct {
-	mu     sync.Mutex
-	counts map[string]int
+	mu sync.Mutex
+	// counts are by "METHOD resource"; watches (opened) and open by watchKey.
+	counts, watches, open map[string]int
 }
 
 // Wrap is a rest.Config transport wrapper.
 func (w *WriteCounter) Wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if req.Method != http.MethodGet && strings.Contains(req.URL.Path, "/apis/cloud.orgsync.io/") {
-			w.mu.Lock()
-			if w.counts == nil {
-				w.counts = map[string]int{}
-			}
-			w.counts[req.Method+" "+resourceOf(req.URL.Path)]++
-			w.mu.Unlock()
+		if !strings.Contains(req.URL.Path, "/apis/cloud.orgsync.io/") {
+			return rt.RoundTrip(req)
 		}
-		return rt.RoundTrip(req)
+		if req.Method != http.MethodGet {
+			w.add(func() { w.counts[req.Method+" "+resourceOf(req.URL.Path)]++ })
+			return rt.RoundTrip(req)
+		}
+		query := req.URL.Query()
+		if query.Get("watch") != "true" && query.Get("watch") != "1" {
+			return rt.RoundTrip(req)
+		}
+		key := watchKey(resourceOf(req.URL.Path), query.Get("labelSelector"))
+		w.add(func() { w.watches[key]++ })
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			return resp, err
+		}
+		// The watch is open until its client closes the body.
+		w.add(func() { w.open[key]++ })
+		resp.Body = &closeOnce{ReadCloser: resp.Body, onClose: func() { w.add(func() { w.open[key]-- }) }}
+		return resp, nil
 	})
+}
+
+// add changes the counts under the lock.
+func (w *WriteCounter) add(change func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.counts == nil {
+		w.counts, w.watches, w.open = map[string]int{}, map[string]int{}, map[string]int{}
+	}
+	change()
+}
+
+// Watches is how many watches were opened so far on resource (organizations, say)
+// with exactly labelSelector, and how many of them are still open.
+func (w *WriteCounter) Watches(resource, labelSelector string) (opened, open int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	key := watchKey(resource, labelSelector)
+	return w.watches[key], w.open[key]
+}
+
+func watchKey(resource, labelSelector string) string { return resource + "?" + labelSelector }
+
+// closeOnce calls onClose the first time the body is closed.
+type closeOnce struct {
+	io.ReadCloser
+	once    sync.Once
+	onClose func()
+}
+
+func (c *closeOnce) Close() error {
+	c.once.Do(c.onClose)
+	return c.ReadCloser.Close()
 }
 
 // MirrorWrites is the number of writes to Organizations and ConnectClusters so far.

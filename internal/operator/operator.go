@@ -46,6 +46,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgrOpts := o.Manager
 	mgrOpts.Scheme = NewScheme()
 	mgrOpts.Cache = controller.CacheOptions(o.Namespace)
+	mgrOpts.Client = controller.ClientOptions()
 	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -53,7 +54,6 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := (&controller.CloudAccountReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
-		Cache:                   mgr.GetCache(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("orgsync"),
 		NewProvider:             providers.Factory{Transport: o.Transport}.New,
