@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -80,12 +81,7 @@ func writeAll(ctx context.Context, crdDir, countersPath string, id identity, mir
 		}
 		defer stop()
 	}
-	// The operator's run starts once the operator is up; start this one once the API
-	// server serves mirrors too.
-	if err := c.List(ctx, &v1alpha1.OrganizationList{}, client.Limit(1)); err != nil {
-		return try, err
-	}
-	if err := warmMirrorCreate(ctx, c, mirrors); err != nil {
+	if err := warmMirrorKinds(ctx, c); err != nil {
 		return try, err
 	}
 	api, err := newAPIServer(env.Config, "")
@@ -145,19 +141,28 @@ func watchMirrors(ctx context.Context, cfg *rest.Config) (stop func(), err error
 	return cancel, nil
 }
 
-// warmMirrorCreate creates the first mirror of each kind with dryRun before the clock
-// starts, as the operator's run warms its first account create (warmAccountCreate):
-// what a freshly started API server pays once is left out of both.
-func warmMirrorCreate(ctx context.Context, c client.Client, mirrors []v1alpha1.Mirror) error {
-	warmed := map[string]bool{}
-	for _, m := range mirrors {
-		kind := fmt.Sprintf("%T", m)
-		if warmed[kind] {
-			continue
+// warmMirrorKinds reads and dry-run creates one mirror of each kind before a clock
+// starts, in the operator's run as in the bare client's. In a freshly started API
+// server, the first request for a kind sets up its storage and fills its watch cache,
+// and the first create of a kind is slow too (as for accounts, warmAccountCreate):
+// a long-running API server has paid that long before.
+func warmMirrorKinds(ctx context.Context, c client.Client) error {
+	account := v1alpha1.AccountReference{Name: "warm-up"}
+	warm := []struct {
+		list client.ObjectList
+		obj  client.Object
+	}{
+		{&v1alpha1.OrganizationList{}, &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: "warm-up"},
+			Spec: v1alpha1.OrganizationSpec{AccountRef: account, Provider: v1alpha1.ProviderConfluentCloud, ExternalID: "warm-up"}}},
+		{&v1alpha1.ConnectClusterList{}, &v1alpha1.ConnectCluster{ObjectMeta: metav1.ObjectMeta{Name: "warm-up"},
+			Spec: v1alpha1.ConnectClusterSpec{AccountRef: account, Provider: v1alpha1.ProviderConfluentCloud, ExternalID: "warm-up", Environment: "env-warm"}}},
+	}
+	for _, k := range warm {
+		if err := c.List(ctx, k.list, client.Limit(1)); err != nil {
+			return err
 		}
-		warmed[kind] = true
-		if err := c.Create(ctx, m.DeepCopyObject().(v1alpha1.Mirror), client.DryRunAll); err != nil {
-			return fmt.Errorf("dry-run create of a %s: %w", kind, err)
+		if err := c.Create(ctx, k.obj, client.DryRunAll); err != nil {
+			return fmt.Errorf("dry-run create of a %T: %w", k.obj, err)
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -78,9 +79,18 @@ func newMirrorCaches(mgr ctrl.Manager) *mirrorCaches {
 				DefaultLabelSelector:        labels.SelectorFromSet(labels.Set{v1alpha1.LabelAccount: account}),
 				DefaultTransform:            leanMirrors(in),
 				ReaderFailOnMissingInformer: true,
+				NewInformer:                 newUnindexedInformer,
 			})
 		},
 	}
+}
+
+// newUnindexedInformer is an informer without the namespace index controller-runtime
+// gives every informer: mirrors are cluster-scoped, so the index would hold every
+// mirror under one key, about 50 bytes a mirror, and nothing reads it (a session reads
+// the store by name, or all of it).
+func newUnindexedInformer(lw toolscache.ListerWatcher, obj runtime.Object, resync time.Duration, _ toolscache.Indexers) toolscache.SharedIndexInformer {
+	return toolscache.NewSharedIndexInformer(lw, obj, resync, toolscache.Indexers{})
 }
 
 // Start waits for the manager to stop, then stops every account's cache.
