@@ -85,6 +85,21 @@ func (w *mirrorWriter) ensureStatus(ctx context.Context, existing, desired v1alp
 	if !changed {
 		return nil
 	}
+	if detailsChangedPastDigest(existing, want) {
+		// The cache keeps a digest of the details: patch from the stored mirror, so that
+		// the patch also removes the keys the item no longer has.
+		full, err := w.newMirror(existing)
+		if err != nil {
+			return err
+		}
+		if err := w.reader.Get(ctx, client.ObjectKeyFromObject(existing), full); err != nil {
+			return fmt.Errorf("read %s %s to patch its details: %w", w.kindOf(existing), existing.GetName(), err)
+		}
+		if want, changed = statusFor(full, desired); !changed {
+			return nil
+		}
+		existing = full
+	}
 	if err := w.client.Status().Patch(ctx, want, client.MergeFrom(existing)); err != nil {
 		return fmt.Errorf("patch status of %s %s: %w", w.kindOf(existing), existing.GetName(), err)
 	}

@@ -36,8 +36,9 @@ func ClientOptions() client.Options {
 // create, from the account, never read back). Every write from a cached mirror is a
 // merge patch of labels or status, which leaves the dropped fields as the API server
 // has them. The strings that repeat across mirrors (labels, account, provider,
-// conditions, states, regions, the keys of details) are shared through in; what is
-// kept compares equal to what was decoded.
+// conditions, states, regions) are shared through in, and an organization's details
+// are kept as their digest (details.go); what is kept compares equal to what was
+// decoded.
 func leanMirrors(in *interner) toolscache.TransformFunc {
 	return func(obj any) (any, error) {
 		m, ok := obj.(v1alpha1.Mirror)
@@ -72,7 +73,7 @@ func internOrganization(in *interner, o *v1alpha1.Organization) {
 	st := &o.Status
 	st.ProvisioningState = v1alpha1.ProvisioningState(in.str(string(st.ProvisioningState)))
 	st.RawState, st.OfferStatus = in.str(st.RawState), in.str(st.OfferStatus)
-	in.internKeys(st.Details)
+	keepDetailsDigest(o)
 }
 
 func internConnectCluster(in *interner, c *v1alpha1.ConnectCluster) {

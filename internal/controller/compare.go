@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"maps"
 	"slices"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -19,7 +18,7 @@ func statusEqual(a, b v1alpha1.Mirror) bool {
 	switch x := a.(type) {
 	case *v1alpha1.Organization:
 		y, ok := b.(*v1alpha1.Organization)
-		return ok && organizationStatusEqual(&x.Status, &y.Status)
+		return ok && organizationStatusEqual(x, y)
 	case *v1alpha1.ConnectCluster:
 		y, ok := b.(*v1alpha1.ConnectCluster)
 		return ok && connectClusterStatusEqual(&x.Status, &y.Status)
@@ -27,12 +26,15 @@ func statusEqual(a, b v1alpha1.Mirror) bool {
 	return equality.Semantic.DeepEqual(a, b)
 }
 
-func organizationStatusEqual(a, b *v1alpha1.OrganizationStatus) bool {
+// organizationStatusEqual compares statuses; either organization may be a cached copy
+// that keeps a digest of its details (detailsEqual).
+func organizationStatusEqual(x, y *v1alpha1.Organization) bool {
+	a, b := &x.Status, &y.Status
 	return a.ObservedGeneration == b.ObservedGeneration && a.DisplayName == b.DisplayName &&
 		a.ProvisioningState == b.ProvisioningState && a.RawState == b.RawState && a.OfferStatus == b.OfferStatus &&
 		a.SSOURL == b.SSOURL && a.ResourceName == b.ResourceName &&
 		timeEqual(a.CreatedAt, b.CreatedAt) && timeEqual(a.UpdatedAt, b.UpdatedAt) && timeEqual(a.DeletedAt, b.DeletedAt) &&
-		maps.Equal(a.Details, b.Details) && slices.EqualFunc(a.Conditions, b.Conditions, conditionEqual)
+		detailsEqual(x, y) && slices.EqualFunc(a.Conditions, b.Conditions, conditionEqual)
 }
 
 func connectClusterStatusEqual(a, b *v1alpha1.ConnectClusterStatus) bool {

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"sync"
-	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -16,8 +15,6 @@ import (
 const (
 	internMaxEntries = 8192
 	internMaxLen     = 256
-	// internMaxShortLen is shorter than a UUID.
-	internMaxShortLen = 32
 )
 
 // interner hands out one copy of each string, label set and condition list it has
@@ -52,15 +49,6 @@ func (in *interner) str(s string) string {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.strLocked(s)
-}
-
-// shortStr interns s only when it is short enough to be a category (a location, a
-// plan, a kind) rather than an identifier, so unique IDs do not fill the interner.
-func (in *interner) shortStr(s string) string {
-	if len(s) > internMaxShortLen {
-		return s
-	}
-	return in.str(s)
 }
 
 // strLocked is str for a caller that holds mu.
@@ -155,17 +143,5 @@ func (in *interner) internConditionStrings(conds []metav1.Condition) {
 		c := &conds[i]
 		c.Type, c.Reason, c.Message = in.strLocked(c.Type), in.strLocked(c.Reason), in.strLocked(c.Message)
 		c.Status = metav1.ConditionStatus(in.strLocked(string(c.Status)))
-	}
-}
-
-// internKeys replaces details' keys and short values with their interned copies, in
-// place: details is the decoded object's own map.
-func (in *interner) internKeys(details map[string]string) {
-	for k, v := range details {
-		ik, iv := in.str(k), in.shortStr(v)
-		if unsafe.StringData(ik) != unsafe.StringData(k) {
-			delete(details, k) // so that the map keeps the interned key
-		}
-		details[ik] = iv
 	}
 }

@@ -69,6 +69,44 @@ var _ = Describe("An account's cache of its mirrors", func() {
 		}).Should(Succeed())
 	})
 
+	It("keeps details as a digest, yet removes a detail the item lost and one added by hand", func() {
+		restore := snapshot(sim)
+		defer restore()
+		acct := createAccount(pc, sim, pc.secret, nil)
+		defer deleteAccount(acct)
+		waitSynced(acct.Name, "")
+		var withSSO, other v1alpha1.Organization
+		for _, o := range organizationsOf(acct.Name) {
+			switch {
+			case withSSO.Name == "" && o.Status.Details["ssoTenantID"] != "":
+				withSSO = o
+			case other.Name == "" && len(o.Status.Details) > 0:
+				other = o
+			}
+		}
+		Expect(withSSO.Name).NotTo(BeEmpty(), "the simulator lists organizations with Azure SSO")
+		Expect(other.Name).NotTo(BeEmpty())
+
+		// The item loses its SSO (and with it both details); someone adds a detail to
+		// another mirror by hand.
+		sim.ConfluentOrganizations().Update(withSSO.Spec.ExternalID, func(o *cloudsim.ConfluentOrganization) {
+			o.SSOURL, o.SSOTenantID = "", ""
+		})
+		edited := other.DeepCopy()
+		edited.Status.Details["addedByHand"] = "yes"
+		Expect(k8sClient.Status().Patch(suiteCtx, edited, client.MergeFrom(&other))).To(Succeed())
+
+		// As above: ask until a sync has seen the hand edit through the cache's watch.
+		Eventually(func(g Gomega) {
+			waitSynced(acct.Name, requestSync(acct.Name))
+			got := &v1alpha1.Organization{}
+			g.Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(&withSSO), got)).To(Succeed())
+			g.Expect(got.Status.Details).To(BeEmpty())
+			g.Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(&other), got)).To(Succeed())
+			g.Expect(got.Status.Details).To(Equal(other.Status.Details))
+		}).Should(Succeed())
+	})
+
 	It("starts at once for an account that already holds mirrors, and compares and prunes against them", func() {
 		acct := createAccount(pc, sim, pc.secret, func(s *v1alpha1.CloudAccountSpec) { s.Suspend = true })
 		defer deleteAccount(acct)

@@ -74,6 +74,7 @@ func statusFor(existing, desired v1alpha1.Mirror) (v1alpha1.Mirror, bool) {
 	want.CopyStatusFrom(desired)
 	want.SetConditions(slices.Clone(existing.GetConditions()))
 	setMirrorConditions(want)
+	keepDigestIfUnchanged(existing, want)
 	return want, !statusEqual(existing, want)
 }
 
