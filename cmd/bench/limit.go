@@ -147,15 +147,15 @@ func watchMirrors(ctx context.Context, cfg *rest.Config) (stop func(), err error
 // and the first create of a kind is slow too (as for accounts, warmAccountCreate):
 // a long-running API server has paid that long before.
 func warmMirrorKinds(ctx context.Context, c client.Client) error {
-	account := v1alpha1.AccountReference{Name: "warm-up"}
+	account := v1alpha1.AccountReference{Name: warmUpName}
 	warm := []struct {
 		list client.ObjectList
 		obj  client.Object
 	}{
-		{&v1alpha1.OrganizationList{}, &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: "warm-up"},
-			Spec: v1alpha1.OrganizationSpec{AccountRef: account, Provider: v1alpha1.ProviderConfluentCloud, ExternalID: "warm-up"}}},
-		{&v1alpha1.ConnectClusterList{}, &v1alpha1.ConnectCluster{ObjectMeta: metav1.ObjectMeta{Name: "warm-up"},
-			Spec: v1alpha1.ConnectClusterSpec{AccountRef: account, Provider: v1alpha1.ProviderConfluentCloud, ExternalID: "warm-up", Environment: "env-warm"}}},
+		{&v1alpha1.OrganizationList{}, &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: warmUpName},
+			Spec: v1alpha1.OrganizationSpec{AccountRef: account, Provider: v1alpha1.ProviderConfluentCloud, ExternalID: warmUpName}}},
+		{&v1alpha1.ConnectClusterList{}, &v1alpha1.ConnectCluster{ObjectMeta: metav1.ObjectMeta{Name: warmUpName},
+			Spec: v1alpha1.ConnectClusterSpec{AccountRef: account, Provider: v1alpha1.ProviderConfluentCloud, ExternalID: warmUpName, Environment: "env-warm"}}},
 	}
 	for _, k := range warm {
 		if err := c.List(ctx, k.list, client.Limit(1)); err != nil {

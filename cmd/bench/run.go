@@ -385,13 +385,16 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
+// warmUpName names the objects the warm-ups dry-run create.
+const warmUpName = "warm-up"
+
 // warmAccountCreate creates an account with dryRun before the clock starts. In a
 // freshly started API server on this machine the first CloudAccount create took 2 s
 // more than the next ones: a cost the server pays once, not the operator's work. The
 // bare client warms its first mirror create the same way (warmMirrorKinds).
 func warmAccountCreate(ctx context.Context, env *devenv.Env, sim *cloudsim.Server) error {
 	spec, _ := devenv.AccountSpec(sim, accounts[0].provider)
-	spec.CredentialsSecretRef = v1alpha1.SecretReference{Name: "warm-up"}
-	acct := &v1alpha1.CloudAccount{ObjectMeta: metav1.ObjectMeta{Name: "warm-up"}, Spec: spec}
+	spec.CredentialsSecretRef = v1alpha1.SecretReference{Name: warmUpName}
+	acct := &v1alpha1.CloudAccount{ObjectMeta: metav1.ObjectMeta{Name: warmUpName}, Spec: spec}
 	return env.Client.Create(ctx, acct, client.DryRunAll)
 }

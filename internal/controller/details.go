@@ -16,8 +16,9 @@ import (
 // live heap. A sync compares details far more often than they change; when they
 // differ, the writer reads the mirror from the API server to patch it.
 //
-// The digest is kept in metadata.selfLink, which the API server has not set since
-// Kubernetes 1.20 and which nothing in orgsync reads.
+// The digest is kept in metadata.generateName, which only a create reads and which
+// orgsync never sets (it names every mirror); the prefix holds a colon, which a real
+// generateName cannot.
 const detailsDigestPrefix = "orgsync-details-digest:"
 
 // detailsSeed seeds the digests: they are only compared within one process.
@@ -34,11 +35,16 @@ func digestOfDetails(details map[string]string) uint64 {
 	return sum
 }
 
-// keepDetailsDigest replaces a cached organization's details by their digest.
+// keepDetailsDigest replaces a cached organization's details by their digest. An
+// informer may pass an object through its transform more than once: one that keeps a
+// digest already is left as it is.
 func keepDetailsDigest(o *v1alpha1.Organization) {
-	o.SelfLink = ""
+	if _, kept := carriedDigest(o); kept {
+		return
+	}
+	o.GenerateName = ""
 	if len(o.Status.Details) > 0 {
-		o.SelfLink = detailsDigestPrefix + strconv.FormatUint(digestOfDetails(o.Status.Details), 16)
+		o.GenerateName = detailsDigestPrefix + strconv.FormatUint(digestOfDetails(o.Status.Details), 16)
 		o.Status.Details = nil
 	}
 }
@@ -46,7 +52,7 @@ func keepDetailsDigest(o *v1alpha1.Organization) {
 // carriedDigest returns the digest a cached organization keeps in place of its details,
 // and whether it keeps one.
 func carriedDigest(o *v1alpha1.Organization) (uint64, bool) {
-	digest, ok := strings.CutPrefix(o.SelfLink, detailsDigestPrefix)
+	digest, ok := strings.CutPrefix(o.GenerateName, detailsDigestPrefix)
 	if !ok || o.Status.Details != nil {
 		return 0, false
 	}
@@ -81,10 +87,10 @@ func keepDigestIfUnchanged(existing, want v1alpha1.Mirror) {
 	if !ok || !ok2 {
 		return
 	}
-	w.SelfLink = ""
+	w.GenerateName = ""
 	if _, lean := carriedDigest(e); lean && detailsEqual(e, w) {
 		w.Status.Details = nil
-		w.SelfLink = e.SelfLink
+		w.GenerateName = e.GenerateName
 	}
 }
 
