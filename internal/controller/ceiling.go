@@ -12,8 +12,8 @@ import (
 )
 
 // defaultMaxMirrors is spec.maxMirrors when unset (the CRD's default too). A mirror
-// costs at most about 3.5 KiB of the operator's peak memory (1.1 KB of live heap, the
-// informer's copy, plus the collector's headroom: about 2.3 KiB at the default
+// costs at most about 3.5 KiB of the operator's peak memory (under 1 KB of live heap,
+// the cache's copy, plus the collector's headroom: about 1.7 KiB at the default
 // GOGC=50, 3.5 KiB at GOGC=100; docs/performance.md), on top of about 60 MiB: 25,000
 // mirrors are at most about 145 MiB, so the chart's 512 MiB limit holds two full
 // accounts, some smaller ones and a huge listing's transient memory.
