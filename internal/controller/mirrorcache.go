@@ -40,9 +40,10 @@ type mirrorGetter interface {
 
 // mirrorCaches keeps one informer cache of mirrors per account, started once the
 // account holds mirrors. An account's first sync has nothing to compare against, so
-// it writes without watching what it writes: a watch would have the API server encode
-// two events for every new mirror, and the operator decode them, on the CPUs the
-// writes need (docs/performance.md). Its cache starts when that sync ends.
+// it writes without watching what it writes: a watch would bring every new mirror back
+// twice (its create and its status write) for the operator to decode and store while
+// it writes; without it the operator used 14% less CPU in a 10,000-mirror cold sync
+// (docs/performance.md). Its cache starts when that sync ends.
 type mirrorCaches struct {
 	newCache func(account string) (cache.Cache, error)
 	// lister reads past every cache: whether an account holds mirrors yet.
