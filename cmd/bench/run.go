@@ -390,8 +390,8 @@ const warmUpName = "warm-up"
 
 // warmAccountCreate creates an account with dryRun before the clock starts. In a
 // freshly started API server on this machine the first CloudAccount create took 2 s
-// more than the next ones: a cost the server pays once, not the operator's work. The
-// bare client warms its first mirror create the same way (warmMirrorKinds).
+// more than the next ones: a cost the server pays once, not the operator's work. Both
+// runs warm the mirror kinds the same way (warmMirrorKinds).
 func warmAccountCreate(ctx context.Context, env *devenv.Env, sim *cloudsim.Server) error {
 	spec, _ := devenv.AccountSpec(sim, accounts[0].provider)
 	spec.CredentialsSecretRef = v1alpha1.SecretReference{Name: warmUpName}

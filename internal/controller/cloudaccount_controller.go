@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -128,7 +127,7 @@ func (r *CloudAccountReconciler) finalize(ctx context.Context, acct *v1alpha1.Cl
 		return nil
 	}
 	sel := client.MatchingLabels{v1alpha1.LabelAccount: acct.Name}
-	for _, obj := range []client.Object{&v1alpha1.Organization{}, &v1alpha1.ConnectCluster{}} {
+	for _, obj := range mirrorKinds() {
 		if err := r.DeleteAllOf(ctx, obj, sel); err != nil {
 			return fmt.Errorf("delete mirrors of %s: %w", acct.Name, err)
 		}
@@ -166,10 +165,11 @@ func (r *CloudAccountReconciler) sweepOrphans(ctx context.Context, account strin
 		{&v1alpha1.ConnectClusterList{}, &v1alpha1.ConnectCluster{}},
 	}
 	for _, k := range kinds {
-		if err := r.List(ctx, k.list, sel, client.Limit(1)); err != nil {
+		held, err := holdsAny(ctx, r, k.list, account)
+		if err != nil {
 			return err
 		}
-		if meta.LenList(k.list) == 0 {
+		if !held {
 			continue
 		}
 		if err := r.DeleteAllOf(ctx, k.obj, sel); err != nil {

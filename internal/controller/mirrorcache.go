@@ -139,14 +139,20 @@ func (m *mirrorCaches) running(account string) *mirrorCache {
 // holdsMirrors asks the API server whether any mirror carries the account's label.
 func (m *mirrorCaches) holdsMirrors(ctx context.Context, account string) (bool, error) {
 	for _, list := range []client.ObjectList{&v1alpha1.OrganizationList{}, &v1alpha1.ConnectClusterList{}} {
-		if err := m.lister.List(ctx, list, client.MatchingLabels{v1alpha1.LabelAccount: account}, client.Limit(1)); err != nil {
-			return false, err
-		}
-		if meta.LenList(list) > 0 {
-			return true, nil
+		if held, err := holdsAny(ctx, m.lister, list, account); err != nil || held {
+			return held, err
 		}
 	}
 	return false, nil
+}
+
+// holdsAny says whether any object of list's kind carries the account's label; it
+// reads one at most, into list.
+func holdsAny(ctx context.Context, r client.Reader, list client.ObjectList, account string) (bool, error) {
+	if err := r.List(ctx, list, client.MatchingLabels{v1alpha1.LabelAccount: account}, client.Limit(1)); err != nil {
+		return false, err
+	}
+	return meta.LenList(list) > 0, nil
 }
 
 // start starts the account's cache, unless it runs already, without waiting for it to
