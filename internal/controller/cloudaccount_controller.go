@@ -83,8 +83,7 @@ func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Get(ctx, req.NamespacedName, acct); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.accounts.forget(req.Name)
-			r.caches.forget(req.Name)
-			return ctrl.Result{}, r.sweepOrphans(ctx, req.Name)
+			return ctrl.Result{}, errors.Join(r.caches.forget(req.Name), r.sweepOrphans(ctx, req.Name))
 		}
 		return ctrl.Result{}, err
 	}
@@ -139,9 +138,8 @@ func (r *CloudAccountReconciler) finalize(ctx context.Context, acct *v1alpha1.Cl
 		return fmt.Errorf("remove finalizer: %w", err)
 	}
 	r.accounts.forget(acct.Name)
-	r.caches.forget(acct.Name)
 	metrics.ForgetAccount(acct.Name)
-	return nil
+	return r.caches.forget(acct.Name)
 }
 
 // finalizerPatch sends the finalizer list with a resourceVersion precondition: a merge

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -43,7 +44,12 @@ type mirrorGetter interface {
 // it writes without watching what it writes: a watch would bring every new mirror back
 // twice (its create and its status write) for the operator to decode and store while
 // it writes; without it the operator used 14% less CPU in a 10,000-mirror cold sync
-// (docs/performance.md). Its cache starts when that sync ends.
+// (docs/performance.md). Its cache starts when that sync ends, or, while other
+// accounts' first syncs still run, once the last of them ends: a cache that starts
+// mid-way fills with a list the API server serves while it takes those writes, and
+// its watch was dropped and listed again 5 to 7 times in a 10,000-mirror cold sync.
+// An account whose cache has not started waits for it to fill at its next session,
+// as after a restart.
 type mirrorCaches struct {
 	newCache func(account string) (cache.Cache, error)
 	// lister reads past every cache: whether an account holds mirrors yet.
@@ -54,6 +60,11 @@ type mirrorCaches struct {
 
 	mu        sync.Mutex
 	byAccount map[string]*mirrorCache
+	// firstSyncs are the accounts whose first sync runs; due, those whose first sync
+	// ended while others ran, their caches not yet started. A first sync left without
+	// an end (its account suspended, say) stays listed until the account's next
+	// session; meanwhile the due caches start at their accounts' next sessions.
+	firstSyncs, due map[string]bool
 }
 
 // mirrorCache is one account's cache: it holds only mirrors labelled with the account.
@@ -68,10 +79,12 @@ func newMirrorCaches(mgr ctrl.Manager) *mirrorCaches {
 	in := newInterner()
 	base, stopAll := context.WithCancel(context.Background())
 	return &mirrorCaches{
-		lister:    mgr.GetAPIReader(),
-		base:      base,
-		stopAll:   stopAll,
-		byAccount: map[string]*mirrorCache{},
+		lister:     mgr.GetAPIReader(),
+		base:       base,
+		stopAll:    stopAll,
+		byAccount:  map[string]*mirrorCache{},
+		firstSyncs: map[string]bool{},
+		due:        map[string]bool{},
 		newCache: func(account string) (cache.Cache, error) {
 			return cache.New(mgr.GetConfig(), cache.Options{
 				HTTPClient:                  mgr.GetHTTPClient(),
@@ -116,6 +129,7 @@ func (m *mirrorCaches) forSession(ctx context.Context, account string) (mirrors 
 			return nil, false, fmt.Errorf("look for mirrors: %w", err)
 		}
 		if !held {
+			m.firstSyncStarted(account)
 			return noMirrors{}, true, nil
 		}
 		if c, err = m.start(account); err != nil {
@@ -155,11 +169,54 @@ func holdsAny(ctx context.Context, r client.Reader, list client.ObjectList, acco
 	return meta.LenList(list) > 0, nil
 }
 
+func (m *mirrorCaches) firstSyncStarted(account string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.firstSyncs[account] = true
+}
+
+// firstSyncEnded starts the account's cache, unless other accounts' first syncs
+// still run: then it starts with theirs, when the last of them ends.
+func (m *mirrorCaches) firstSyncEnded(account string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.due[account] = true
+	return m.endFirstSyncLocked(account)
+}
+
+// endFirstSyncLocked drops account from the first syncs that run; when none is left,
+// it starts the caches that were waiting for that.
+func (m *mirrorCaches) endFirstSyncLocked(account string) error {
+	delete(m.firstSyncs, account)
+	if len(m.firstSyncs) > 0 {
+		return nil
+	}
+	var errs []error
+	for due := range m.due {
+		if _, err := m.startLocked(due); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	clear(m.due)
+	return errors.Join(errs...)
+}
+
 // start starts the account's cache, unless it runs already, without waiting for it to
 // fill.
 func (m *mirrorCaches) start(account string) (*mirrorCache, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	delete(m.due, account)
+	c, err := m.startLocked(account)
+	if err == nil {
+		// A first sync that was left (its spec changed, say) and wrote mirrors: the
+		// session that found them holds no cache back.
+		err = m.endFirstSyncLocked(account)
+	}
+	return c, err
+}
+
+func (m *mirrorCaches) startLocked(account string) (*mirrorCache, error) {
 	if c, ok := m.byAccount[account]; ok {
 		return c, nil
 	}
@@ -184,14 +241,20 @@ func (m *mirrorCaches) start(account string) (*mirrorCache, error) {
 	return mc, nil
 }
 
-// forget stops the cache of an account that is gone.
-func (m *mirrorCaches) forget(account string) {
+// forget stops the cache of an account that is gone, and no longer holds back the
+// caches of others for its first sync.
+func (m *mirrorCaches) forget(account string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if c, ok := m.byAccount[account]; ok {
 		c.stop()
 		delete(m.byAccount, account)
 	}
+	delete(m.due, account)
+	if !m.firstSyncs[account] {
+		return nil
+	}
+	return m.endFirstSyncLocked(account)
 }
 
 func mirrorKinds() []client.Object {

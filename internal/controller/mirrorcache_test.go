@@ -48,6 +48,49 @@ var _ = Describe("An account's cache of its mirrors", func() {
 		Eventually(openWatches("connectclusters", acct.Name)).Should(BeZero())
 	})
 
+	It("starts, for an account whose first sync ended while another's runs, when that one ends too", func() {
+		// The Confluent account's first sync is refused on its third page until the
+		// fault is cleared: its first sync runs all through the Cloud Foundry account's.
+		refused := sim.CountStatus(pc.orgList, 429)
+		sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultTooManyRequests, Endpoint: pc.orgList, Page: 3, RetryAfter: time.Second})
+		defer sim.ClearFaults()
+		running := createAccount(pc, sim, pc.secret, nil)
+		defer deleteAccount(running)
+		Eventually(func() int { return sim.CountStatus(pc.orgList, 429) }).Should(BeNumerically(">", refused))
+
+		cf := cloudFoundryCase()
+		done := createAccount(cf, sim, cf.secret, nil)
+		defer deleteAccount(done)
+		waitSynced(done.Name, "")
+		Consistently(openWatches("organizations", done.Name), 2*time.Second).Should(BeZero(),
+			"a cache started while another account's first sync writes")
+
+		sim.ClearFaults()
+		waitSynced(running.Name, "")
+		for _, name := range []string{done.Name, running.Name} {
+			Eventually(openWatches("organizations", name)).Should(Equal(1))
+			Eventually(openWatches("connectclusters", name)).Should(Equal(1))
+		}
+	})
+
+	It("starts, for an account whose first sync ended while another's ran, when that account is deleted", func() {
+		refused := sim.CountStatus(pc.orgList, 429)
+		sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultTooManyRequests, Endpoint: pc.orgList, Page: 3, RetryAfter: time.Second})
+		defer sim.ClearFaults()
+		running := createAccount(pc, sim, pc.secret, nil)
+		defer deleteAccount(running)
+		Eventually(func() int { return sim.CountStatus(pc.orgList, 429) }).Should(BeNumerically(">", refused))
+
+		cf := cloudFoundryCase()
+		done := createAccount(cf, sim, cf.secret, nil)
+		defer deleteAccount(done)
+		waitSynced(done.Name, "")
+		Expect(openWatches("organizations", done.Name)()).To(BeZero())
+
+		deleteAccount(running)
+		Eventually(openWatches("organizations", done.Name)).Should(Equal(1))
+	})
+
 	It("shows the next sync a mirror's status edited by hand after the first sync, which puts it back", func() {
 		acct := createAccount(pc, sim, pc.secret, nil)
 		defer deleteAccount(acct)
