@@ -111,6 +111,17 @@ func (st *account) due(acct *v1alpha1.CloudAccount, secretVersion string, now ti
 	return 0, true
 }
 
+// stillDue checks a start that the cache's copy of the account called for against the
+// API server's copy. A status write queues no reconcile, so a reconcile queued for
+// another reason may read a cache that has not yet heard of the sync that just ended:
+// it would sync again, and a listing that came up short twice in a row prunes.
+func (st *account) stillDue(cached, live *v1alpha1.CloudAccount, secretVersion string, now time.Time) (time.Duration, bool) {
+	if live.ResourceVersion == cached.ResourceVersion {
+		return 0, true
+	}
+	return st.due(live, secretVersion, now)
+}
+
 // waitingForCredentials says whether the account's last verdict was a missing or
 // unlent Secret.
 func waitingForCredentials(acct *v1alpha1.CloudAccount) bool {

@@ -64,11 +64,16 @@ func (r *CloudAccountReconciler) decide(ctx context.Context, acct *v1alpha1.Clou
 	return r.start(ctx, acct, state, secret, secretVersion, now)
 }
 
-// start begins a new session, unless the account is gone or going, or its provider or
-// lists cannot be built from the spec and Secret: then the account stalls.
+// start begins a new session, unless the account is gone or going, or the API server's
+// copy says no session is due after all, or its provider or lists cannot be built from
+// the spec and Secret: then the account stalls.
 func (r *CloudAccountReconciler) start(ctx context.Context, acct *v1alpha1.CloudAccount, state *account, secret *corev1.Secret, secretVersion string, now time.Time) (*syncSession, ctrl.Result, error) {
-	if gone, err := r.goneOrGoing(ctx, acct); gone || err != nil {
+	live, err := r.liveAccount(ctx, acct)
+	if live == nil || err != nil {
 		return nil, ctrl.Result{}, err
+	}
+	if wait, due := state.stillDue(acct, live, secretVersion, now); !due {
+		return nil, ctrl.Result{RequeueAfter: wait}, nil
 	}
 	state.recordSecret(secretVersion)
 	provider, err := state.providerFor(acct, secret, secretVersion, r.NewProvider)
@@ -142,17 +147,20 @@ func (r *CloudAccountReconciler) credentials(ctx context.Context, acct *v1alpha1
 	return secret, nil
 }
 
-// goneOrGoing asks the API server whether the account was deleted or is being deleted
-// since the cache last heard of it.
-func (r *CloudAccountReconciler) goneOrGoing(ctx context.Context, acct *v1alpha1.CloudAccount) (bool, error) {
+// liveAccount reads the account from the API server: nil when it was deleted, or is
+// being deleted, since the cache last heard of it.
+func (r *CloudAccountReconciler) liveAccount(ctx context.Context, acct *v1alpha1.CloudAccount) (*v1alpha1.CloudAccount, error) {
 	live := &v1alpha1.CloudAccount{}
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(acct), live); err != nil {
 		if apierrors.IsNotFound(err) {
-			return true, nil
+			return nil, nil
 		}
-		return false, fmt.Errorf("read account: %w", err)
+		return nil, fmt.Errorf("read account: %w", err)
 	}
-	return live.UID != acct.UID || !live.DeletionTimestamp.IsZero(), nil
+	if live.UID != acct.UID || !live.DeletionTimestamp.IsZero() {
+		return nil, nil
+	}
+	return live, nil
 }
 
 // writesFor is where the session's changes go: the API server, or, in Plan mode, the

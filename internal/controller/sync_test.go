@@ -76,6 +76,34 @@ func TestDue(t *testing.T) {
 	}
 }
 
+// A reconcile that reads the account before the cache heard of the sync that just
+// handled its request starts no second sync: the API server's copy says it is done.
+func TestStillDueDecidesOnTheAPIServersCopy(t *testing.T) {
+	now := time.Date(2026, 5, 9, 12, 0, 0, 0, time.UTC)
+	next := metav1.NewTime(now.Add(time.Minute))
+	cached := &v1alpha1.CloudAccount{ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 1, ResourceVersion: "10",
+		Annotations: map[string]string{v1alpha1.AnnotationSyncRequestedAt: "t1"}}}
+	cached.Status.ObservedGeneration = 1
+	handled := cached.DeepCopy()
+	handled.ResourceVersion = "11"
+	handled.Status.LastHandledSyncRequest = "t1"
+	handled.Status.NextSyncTime = &next
+	st := account{lastSecret: "v1", secretKnown: true}
+
+	if wait, due := st.stillDue(cached, handled, "v1", now); due || wait != time.Minute {
+		t.Errorf("the request handled on the server: stillDue() = %v, %v; want 1m0s, false", wait, due)
+	}
+	if _, due := st.stillDue(cached, cached.DeepCopy(), "v1", now); !due {
+		t.Error("the cache is current: stillDue() = false; want the cache's verdict, true")
+	}
+	requestedAgain := handled.DeepCopy()
+	requestedAgain.ResourceVersion = "12"
+	requestedAgain.Annotations[v1alpha1.AnnotationSyncRequestedAt] = "t2"
+	if _, due := st.stillDue(cached, requestedAgain, "v1", now); !due {
+		t.Error("a newer request on the server: stillDue() = false; want true")
+	}
+}
+
 func TestUntilRequested(t *testing.T) {
 	tests := []struct {
 		name         string
