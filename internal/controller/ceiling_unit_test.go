@@ -79,7 +79,7 @@ func TestCreateKeepsTheSlotWhenOnlyTheStatusWriteFailed(t *testing.T) {
 		}).Build()
 	acct := unitAccount()
 	ceiling := ceilingOf(1)
-	w := &mirrorWriter{mirrorIO{client: c, cache: c, reader: c, scheme: scheme, recorder: events.NewFakeRecorder(10), acct: acct, ceiling: ceiling}}
+	w := &mirrorWriter{mirrorIO{client: c, news: viaClient{c}, cache: c, reader: c, scheme: scheme, recorder: events.NewFakeRecorder(10), acct: acct, ceiling: ceiling}}
 	desired := unitOrganization(acct, "rg/one")
 	if err := w.createWithin(context.Background(), desired); !errors.Is(err, statusRefused) {
 		t.Fatalf("createWithin = %v, want the status write's error", err)
@@ -90,6 +90,15 @@ func TestCreateKeepsTheSlotWhenOnlyTheStatusWriteFailed(t *testing.T) {
 	if got := ceiling.left.Load(); got != 0 {
 		t.Errorf("slots left = %d after a created mirror, want 0", got)
 	}
+}
+
+// viaClient makes a new mirror's two writes through a controller-runtime client.
+type viaClient struct{ client.Client }
+
+func (c viaClient) create(ctx context.Context, obj v1alpha1.Mirror) error { return c.Create(ctx, obj) }
+
+func (c viaClient) updateStatus(ctx context.Context, obj v1alpha1.Mirror) error {
+	return c.Status().Update(ctx, obj)
 }
 
 // A plan page that fails gives back the slots its creates took: written again, it

@@ -67,6 +67,8 @@ type CloudAccountReconciler struct {
 	writers chan struct{}
 	// caches are the accounts' caches of their mirrors.
 	caches *mirrorCaches
+	// newMirrors writes the mirrors a session creates.
+	newMirrors *newMirrorWriter
 }
 
 // +kubebuilder:rbac:groups=cloud.orgsync.io,resources=cloudaccounts,verbs=get;list;watch;patch
@@ -194,6 +196,10 @@ func (r *CloudAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	r.writers = newWriteSlots()
+	var err error
+	if r.newMirrors, err = newNewMirrorWriter(mgr); err != nil {
+		return err
+	}
 	workers := r.MaxConcurrentReconciles
 	if workers <= 0 {
 		workers = 4
