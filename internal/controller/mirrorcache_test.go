@@ -48,20 +48,26 @@ var _ = Describe("An account's cache of its mirrors", func() {
 		Eventually(openWatches("connectclusters", acct.Name)).Should(BeZero())
 	})
 
-	It("starts, for an account whose first sync ended while another's runs, when that one ends too", func() {
-		// The Confluent account's first sync is refused on its third page until the
-		// fault is cleared: its first sync runs all through the Cloud Foundry account's.
+	// oneFirstSyncOpen has a Confluent account's first sync refused on its third page
+	// until the fault is cleared, and a Cloud Foundry account's first sync end
+	// meanwhile. It returns both accounts, deleted when the spec ends.
+	oneFirstSyncOpen := func() (running, done *v1alpha1.CloudAccount) {
 		refused := sim.CountStatus(pc.orgList, 429)
 		sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultTooManyRequests, Endpoint: pc.orgList, Page: 3, RetryAfter: time.Second})
-		defer sim.ClearFaults()
-		running := createAccount(pc, sim, pc.secret, nil)
-		defer deleteAccount(running)
+		DeferCleanup(sim.ClearFaults)
+		running = createAccount(pc, sim, pc.secret, nil)
+		DeferCleanup(deleteAccount, running)
 		Eventually(func() int { return sim.CountStatus(pc.orgList, 429) }).Should(BeNumerically(">", refused))
 
 		cf := cloudFoundryCase()
-		done := createAccount(cf, sim, cf.secret, nil)
-		defer deleteAccount(done)
+		done = createAccount(cf, sim, cf.secret, nil)
+		DeferCleanup(deleteAccount, done)
 		waitSynced(done.Name, "")
+		return running, done
+	}
+
+	It("starts, for an account whose first sync ended while another's runs, when that one ends too", func() {
+		running, done := oneFirstSyncOpen()
 		Consistently(openWatches("organizations", done.Name), 2*time.Second).Should(BeZero(),
 			"a cache started while another account's first sync writes")
 
@@ -74,17 +80,7 @@ var _ = Describe("An account's cache of its mirrors", func() {
 	})
 
 	It("starts, for an account whose first sync ended while another's ran, when that account is deleted", func() {
-		refused := sim.CountStatus(pc.orgList, 429)
-		sim.AddFault(cloudsim.Fault{Kind: cloudsim.FaultTooManyRequests, Endpoint: pc.orgList, Page: 3, RetryAfter: time.Second})
-		defer sim.ClearFaults()
-		running := createAccount(pc, sim, pc.secret, nil)
-		defer deleteAccount(running)
-		Eventually(func() int { return sim.CountStatus(pc.orgList, 429) }).Should(BeNumerically(">", refused))
-
-		cf := cloudFoundryCase()
-		done := createAccount(cf, sim, cf.secret, nil)
-		defer deleteAccount(done)
-		waitSynced(done.Name, "")
+		running, done := oneFirstSyncOpen()
 		Expect(openWatches("organizations", done.Name)()).To(BeZero())
 
 		deleteAccount(running)
