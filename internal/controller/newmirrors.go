@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -36,17 +37,25 @@ type newMirrorWriter struct {
 	mapper meta.RESTMapper
 }
 
+// newNewMirrorWriter builds the writer on the manager's HTTP client: its connections
+// to the API server, not new ones.
 func newNewMirrorWriter(mgr ctrl.Manager) (*newMirrorWriter, error) {
-	cfg := rest.CopyConfig(mgr.GetConfig())
+	return newMirrorWriterFor(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetScheme(), mgr.GetRESTMapper())
+}
+
+func newMirrorWriterFor(base *rest.Config, httpClient *http.Client, scheme *runtime.Scheme, mapper meta.RESTMapper) (*newMirrorWriter, error) {
+	cfg := rest.CopyConfig(base)
 	cfg.APIPath = "/apis"
 	cfg.GroupVersion = &v1alpha1.GroupVersion
-	cfg.NegotiatedSerializer = serializer.NewCodecFactory(mgr.GetScheme()).WithoutConversion()
-	// The manager's HTTP client: its connections to the API server, not new ones.
-	rc, err := rest.RESTClientForConfigAndClient(cfg, mgr.GetHTTPClient())
+	cfg.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	// JSON both ways, whatever client-go's CBOR gates say: the answer is read as JSON.
+	cfg.ContentType = "application/json"
+	cfg.AcceptContentTypes = "application/json"
+	rc, err := rest.RESTClientForConfigAndClient(cfg, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("build the REST client for new mirrors: %w", err)
 	}
-	return &newMirrorWriter{rest: rc, scheme: mgr.GetScheme(), mapper: mgr.GetRESTMapper()}, nil
+	return &newMirrorWriter{rest: rc, scheme: scheme, mapper: mapper}, nil
 }
 
 func (w *newMirrorWriter) create(ctx context.Context, obj v1alpha1.Mirror) error {
@@ -54,7 +63,11 @@ func (w *newMirrorWriter) create(ctx context.Context, obj v1alpha1.Mirror) error
 	if err != nil {
 		return err
 	}
-	body, err := w.rest.Post().Resource(resource).Body(obj).Do(ctx).Raw()
+	answer := w.rest.Post().Resource(resource).Body(obj).Do(ctx)
+	if err := answer.Error(); err != nil {
+		return err // the server's Status, with its reason and causes
+	}
+	body, err := answer.Raw()
 	if err != nil {
 		return err
 	}
