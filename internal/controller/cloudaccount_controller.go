@@ -85,7 +85,8 @@ func (r *CloudAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Get(ctx, req.NamespacedName, acct); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.accounts.forget(req.Name)
-			return ctrl.Result{}, errors.Join(r.caches.forget(req.Name), r.sweepOrphans(ctx, req.Name))
+			r.caches.forget(req.Name)
+			return ctrl.Result{}, r.sweepOrphans(ctx, req.Name)
 		}
 		return ctrl.Result{}, err
 	}
@@ -140,8 +141,9 @@ func (r *CloudAccountReconciler) finalize(ctx context.Context, acct *v1alpha1.Cl
 		return fmt.Errorf("remove finalizer: %w", err)
 	}
 	r.accounts.forget(acct.Name)
+	r.caches.forget(acct.Name)
 	metrics.ForgetAccount(acct.Name)
-	return r.caches.forget(acct.Name)
+	return nil
 }
 
 // finalizerPatch sends the finalizer list with a resourceVersion precondition: a merge

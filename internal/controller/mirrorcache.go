@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -63,8 +62,9 @@ type mirrorCaches struct {
 	byAccount map[string]*mirrorCache
 	// firstSyncs are the accounts whose first sync runs; due, those whose first sync
 	// ended while others ran, their caches not yet started. A first sync left without
-	// an end (its account suspended, say) stays listed until the account's next
-	// session; meanwhile the due caches start at their accounts' next sessions.
+	// an end (its account suspended, its credentials withdrawn, or its spec changed to
+	// one that cannot be built) stays listed until the account's next session starts;
+	// meanwhile the due caches start at their accounts' next sessions.
 	firstSyncs, due map[string]bool
 }
 
@@ -180,28 +180,27 @@ func (m *mirrorCaches) firstSyncStarted(account string) {
 
 // firstSyncEnded starts the account's cache, unless other accounts' first syncs
 // still run: then it starts with theirs, when the last of them ends.
-func (m *mirrorCaches) firstSyncEnded(account string) error {
+func (m *mirrorCaches) firstSyncEnded(account string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.due[account] = true
-	return m.endFirstSyncLocked(account)
+	m.endFirstSyncLocked(account)
 }
 
 // endFirstSyncLocked drops account from the first syncs that run; when none is left,
-// it starts the caches that were waiting for that.
-func (m *mirrorCaches) endFirstSyncLocked(account string) error {
+// it starts the caches that were waiting for that. A cache that fails to start is
+// logged under its own account, whose next session starts it again.
+func (m *mirrorCaches) endFirstSyncLocked(account string) {
 	delete(m.firstSyncs, account)
 	if len(m.firstSyncs) > 0 {
-		return nil
+		return
 	}
-	var errs []error
 	for due := range m.due {
 		if _, err := m.startLocked(due); err != nil {
-			errs = append(errs, err)
+			logf.Log.Error(err, "the cache of an account's mirrors did not start; the account's next sync starts it", "account", due)
 		}
 	}
 	clear(m.due)
-	return errors.Join(errs...)
 }
 
 // start starts the account's cache, unless it runs already, without waiting for it to
@@ -214,7 +213,7 @@ func (m *mirrorCaches) start(account string) (*mirrorCache, error) {
 	if err == nil {
 		// A first sync that was left (its spec changed, say) and wrote mirrors: the
 		// session that found them holds no cache back.
-		err = m.endFirstSyncLocked(account)
+		m.endFirstSyncLocked(account)
 	}
 	return c, err
 }
@@ -246,7 +245,7 @@ func (m *mirrorCaches) startLocked(account string) (*mirrorCache, error) {
 
 // forget stops the cache of an account that is gone, and no longer holds back the
 // caches of others for its first sync.
-func (m *mirrorCaches) forget(account string) error {
+func (m *mirrorCaches) forget(account string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if c, ok := m.byAccount[account]; ok {
@@ -254,10 +253,9 @@ func (m *mirrorCaches) forget(account string) error {
 		delete(m.byAccount, account)
 	}
 	delete(m.due, account)
-	if !m.firstSyncs[account] {
-		return nil
+	if m.firstSyncs[account] {
+		m.endFirstSyncLocked(account)
 	}
-	return m.endFirstSyncLocked(account)
 }
 
 func mirrorKinds() []client.Object {

@@ -41,7 +41,7 @@ func (r *CloudAccountReconciler) sync(ctx context.Context, acct *v1alpha1.CloudA
 	result, err = r.settle(ctx, acct, state, session, writes, err)
 	if session.cold && state.session == nil {
 		// The account's first session is over: the next compares against a cache.
-		err = errors.Join(err, r.caches.firstSyncEnded(acct.Name))
+		r.caches.firstSyncEnded(acct.Name)
 	}
 	return result, err
 }
