@@ -215,6 +215,10 @@ func (e *Env) RequestSync(ctx context.Context, name string) (string, error) {
 // watches the account rather than polling it: the benchmark waits this way while it
 // measures the API server, and a watch costs the server next to nothing.
 func (e *Env) WaitSynced(ctx context.Context, name, token string) (*v1alpha1.CloudAccount, error) {
+	// One read first, so that an account that does not exist fails at once.
+	if err := e.Client.Get(ctx, client.ObjectKey{Name: name}, &v1alpha1.CloudAccount{}); err != nil {
+		return nil, err
+	}
 	for {
 		// Without a resourceVersion the watch starts with the account as it is.
 		w, err := e.Client.Watch(ctx, &v1alpha1.CloudAccountList{}, client.MatchingFields{"metadata.name": name})
@@ -226,7 +230,12 @@ func (e *Env) WaitSynced(ctx context.Context, name, token string) (*v1alpha1.Clo
 		if done || err != nil {
 			return acct, err
 		}
-		// The server ended the watch (its timeout): watch again.
+		// The server ended the watch (its timeout): watch again, not in a tight loop.
+		select {
+		case <-ctx.Done():
+			return acct, fmt.Errorf("waiting for account %s: %w", name, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
