@@ -116,13 +116,13 @@ func (w *mirrorWriter) create(ctx context.Context, desired v1alpha1.Mirror) (cre
 	if err := controllerutil.SetControllerReference(w.acct, obj, w.scheme); err != nil {
 		return false, err
 	}
-	if err := w.news.create(ctx, obj); err != nil {
+	if err := w.creates.create(ctx, obj); err != nil {
 		return false, fmt.Errorf("create %s %s: %w", kind, obj.GetName(), err)
 	}
 	metrics.APIServerWrites.WithLabelValues("create", kind).Inc()
 	obj.CopyStatusFrom(desired)
 	setMirrorConditions(obj)
-	if err := w.news.updateStatus(ctx, obj); err != nil {
+	if err := w.creates.updateStatus(ctx, obj); err != nil {
 		return true, fmt.Errorf("write status of %s %s: %w", kind, obj.GetName(), err)
 	}
 	metrics.APIServerWrites.WithLabelValues("update_status", kind).Inc()

@@ -79,7 +79,7 @@ func TestCreateKeepsTheSlotWhenOnlyTheStatusWriteFailed(t *testing.T) {
 		}).Build()
 	acct := unitAccount()
 	ceiling := ceilingOf(1)
-	w := &mirrorWriter{mirrorIO{client: c, news: viaClient{c}, cache: c, reader: c, scheme: scheme, recorder: events.NewFakeRecorder(10), acct: acct, ceiling: ceiling}}
+	w := &mirrorWriter{mirrorIO{client: c, creates: viaClient{c}, cache: c, reader: c, scheme: scheme, recorder: events.NewFakeRecorder(10), acct: acct, ceiling: ceiling}}
 	desired := unitOrganization(acct, "rg/one")
 	if err := w.createWithin(context.Background(), desired); !errors.Is(err, statusRefused) {
 		t.Fatalf("createWithin = %v, want the status write's error", err)

@@ -199,7 +199,7 @@ func (r *CloudAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	r.writers = newWriteSlots()
 	var err error
-	if r.newMirrors, err = newNewMirrorWriter(mgr); err != nil {
+	if r.newMirrors, err = newMirrorWriterOf(mgr); err != nil {
 		return err
 	}
 	workers := r.MaxConcurrentReconciles

@@ -27,9 +27,9 @@ type newMirrorWrites interface {
 
 // newMirrorWriter writes new mirrors, a create and then a status write each, and
 // leaves the API server's answers undecoded but for what the status write needs of
-// the created mirror: its UID, resourceVersion and generation. A cold sync makes these two writes
-// for every mirror, and decoding both answers into objects that nothing reads was
-// about a quarter of the operator's CPU in a 10,000-mirror cold sync
+// the created mirror: its UID, resourceVersion and generation. A cold sync makes these
+// two writes for every mirror, and decoding both answers into objects that nothing
+// reads was about a quarter of the operator's CPU in a 10,000-mirror cold sync
 // (docs/performance.md).
 type newMirrorWriter struct {
 	rest   rest.Interface
@@ -37,9 +37,9 @@ type newMirrorWriter struct {
 	mapper meta.RESTMapper
 }
 
-// newNewMirrorWriter builds the writer on the manager's HTTP client: its connections
+// newMirrorWriterOf builds the writer on the manager's HTTP client: its connections
 // to the API server, not new ones.
-func newNewMirrorWriter(mgr ctrl.Manager) (*newMirrorWriter, error) {
+func newMirrorWriterOf(mgr ctrl.Manager) (*newMirrorWriter, error) {
 	return newMirrorWriterFor(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetScheme(), mgr.GetRESTMapper())
 }
 

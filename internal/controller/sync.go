@@ -166,7 +166,7 @@ func (r *CloudAccountReconciler) liveAccount(ctx context.Context, acct *v1alpha1
 // writesFor is where the session's changes go: the API server, or, in Plan mode, the
 // session's plan. A session lists for one generation, so the spec's mode is its mode.
 func (r *CloudAccountReconciler) writesFor(acct *v1alpha1.CloudAccount, session *syncSession) mirrorWrites {
-	io := mirrorIO{client: r.Client, news: r.newMirrors, cache: session.mirrors, reader: r.APIReader, scheme: r.Scheme, recorder: r.Recorder, acct: acct, ceiling: session.ceiling}
+	io := mirrorIO{client: r.Client, creates: r.newMirrors, cache: session.mirrors, reader: r.APIReader, scheme: r.Scheme, recorder: r.Recorder, acct: acct, ceiling: session.ceiling}
 	if acct.Spec.Mode == v1alpha1.ModePlan {
 		return &planWriter{mirrorIO: io, tally: session.plan}
 	}

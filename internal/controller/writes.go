@@ -48,8 +48,8 @@ type mirrorWrites interface {
 // mirrorIO is what both write strategies read with and report through.
 type mirrorIO struct {
 	client client.Client
-	// news creates mirrors and writes their first status.
-	news newMirrorWrites
+	// creates makes new mirrors and writes their first status.
+	creates newMirrorWrites
 	// cache reads the account's mirrors as its session does (accountMirrors).
 	cache mirrorGetter
 	// reader reads past the cache, which holds only mirrors with the account label.
